@@ -1,0 +1,207 @@
+"""Configuration: frozen dataclasses loaded from TOML and validated once.
+
+The pattern every loader follows (book and desk files alike):
+
+1. :func:`read_toml` reads the file and turns a syntax error into an
+   :class:`~astra.errors.InputError` naming the file and line;
+2. a :class:`Table` wraps each TOML table and hands out typed, range-checked
+   fields (``table.number("equity", minimum=0)``), every error naming the
+   dotted field path and the offending value;
+3. the loader builds a frozen dataclass; nothing downstream re-validates.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from astra.errors import InputError
+
+__all__ = [
+    "DataSpec",
+    "DeskConfig",
+    "SourceSpec",
+    "Table",
+    "load_desk",
+    "parse_source",
+    "read_toml",
+]
+
+_MISSING = object()
+
+
+def read_toml(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Parse a TOML file; a missing file or bad syntax is an ``InputError``."""
+    path = Path(path)
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError as exc:
+        raise InputError(f"file not found: {str(path)!r}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{path}: not valid TOML ({exc})") from exc
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+
+
+class Table:
+    """Typed, validated access to one TOML table; errors name ``where.key``."""
+
+    def __init__(self, data: Any, where: str) -> None:
+        if not isinstance(data, dict):
+            raise InputError(f"{where}: expected a table, got {type(data).__name__} {data!r}")
+        self._data = data
+        self.where = where
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._data
+
+    def keys(self) -> list[str]:
+        return list(self._data)
+
+    def path(self, key: str) -> str:
+        return f"{self.where}.{key}" if self.where else key
+
+    def raw(self, key: str, default: Any = _MISSING) -> Any:
+        if key in self._data:
+            return self._data[key]
+        if default is _MISSING:
+            raise InputError(f"{self.path(key)}: required field is missing")
+        return default
+
+    def table(self, key: str, *, required: bool = False) -> Table:
+        if key not in self._data:
+            if required:
+                raise InputError(f"{self.path(key)}: required table is missing")
+            return Table({}, self.path(key))
+        return Table(self._data[key], self.path(key))
+
+    def number(
+        self,
+        key: str,
+        default: Any = _MISSING,
+        *,
+        minimum: float | None = None,
+        maximum: float | None = None,
+        exclusive_minimum: bool = False,
+    ) -> float:
+        value = self.raw(key, default)
+        return check_number(
+            value, self.path(key), minimum=minimum, maximum=maximum, exclusive_minimum=exclusive_minimum
+        )
+
+    def string(self, key: str, default: Any = _MISSING, *, choices: tuple[str, ...] | None = None) -> str:
+        value = self.raw(key, default)
+        if not isinstance(value, str):
+            raise InputError(f"{self.path(key)}: expected text, got {value!r}")
+        if choices is not None and value not in choices:
+            raise InputError(f"{self.path(key)}: {value!r} is not one of {', '.join(choices)}")
+        return value
+
+    def tables(self, key: str) -> list[Table]:
+        value = self.raw(key, [])
+        if not isinstance(value, list):
+            raise InputError(f"{self.path(key)}: expected an array of tables ([[{self.path(key)}]])")
+        return [Table(item, f"{self.path(key)}[{i}]") for i, item in enumerate(value)]
+
+
+def check_number(
+    value: Any,
+    where: str,
+    *,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    exclusive_minimum: bool = False,
+) -> float:
+    """``value`` as a finite float within bounds, else ``InputError`` naming ``where``."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InputError(f"{where}: expected a number, got {value!r}")
+    number = float(value)
+    if not math.isfinite(number):
+        raise InputError(f"{where}: {value!r} is not a finite number")
+    if minimum is not None:
+        too_low = number <= minimum if exclusive_minimum else number < minimum
+        if too_low:
+            bound = f"> {minimum:g}" if exclusive_minimum else f">= {minimum:g}"
+            raise InputError(f"{where}: {value!r} must be {bound}")
+    if maximum is not None and number > maximum:
+        raise InputError(f"{where}: {value!r} must be <= {maximum:g}")
+    return number
+
+
+# ---------------------------------------------------------------- data sources
+
+SOURCE_KINDS = ("sample", "yahoo", "synthetic", "csv", "parquet")
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """A parsed ``--source`` value: ``sample``, ``yahoo``, ``synthetic``, ``csv:PATH``, ``parquet:PATH``."""
+
+    kind: str
+    path: Path | None = None
+
+    def __str__(self) -> str:
+        return self.kind if self.path is None else f"{self.kind}:{self.path}"
+
+
+def parse_source(text: str) -> SourceSpec:
+    """Parse a ``--source`` string."""
+    kind, _, rest = str(text).partition(":")
+    kind = kind.strip().lower()
+    if kind not in SOURCE_KINDS:
+        raise InputError(f"--source {text!r}: use one of sample, yahoo, synthetic, csv:PATH, parquet:PATH")
+    if kind in ("csv", "parquet"):
+        if not rest:
+            raise InputError(f"--source {text!r}: give the file, e.g. {kind}:prices.{kind}")
+        return SourceSpec(kind, Path(rest).expanduser())
+    if rest:
+        raise InputError(f"--source {text!r}: {kind} takes no path")
+    return SourceSpec(kind)
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    """What prices to load: the common data options of every CLI command."""
+
+    tickers: tuple[str, ...]
+    source: SourceSpec = SourceSpec("sample")
+    start: str | None = None
+    end: str | None = None
+    interval: str = "1d"
+    offline: bool = False
+
+
+# ---------------------------------------------------------------- desk file
+
+
+@dataclass(frozen=True)
+class DeskConfig:
+    """Desk-wide defaults (``astra.toml``): where the cache lives, default source."""
+
+    cache_dir: Path | None = None
+    default_source: SourceSpec = SourceSpec("sample")
+    benchmark_rate: str = "flat:0.043"
+
+
+def load_desk(path: str | os.PathLike[str]) -> DeskConfig:
+    """Load a desk file.
+
+    Examples
+    --------
+    A file with ``[desk]``, ``cache_dir = "~/astra-cache"``, ``source = "sample"``,
+    ``benchmark_rate = "irx"``.
+    """
+    desk = Table(read_toml(path), "").table("desk", required=True)
+    cache = desk.raw("cache_dir", None)
+    if cache is not None and not isinstance(cache, str):
+        raise InputError(f"desk.cache_dir: expected a path, got {cache!r}")
+    return DeskConfig(
+        cache_dir=None if cache is None else Path(cache).expanduser(),
+        default_source=parse_source(desk.string("source", "sample")),
+        benchmark_rate=desk.string("benchmark_rate", "flat:0.043"),
+    )
