@@ -132,7 +132,7 @@ def check_price_frame(frame: pd.DataFrame, *, source: str, interval: str = "1d")
     if len(bad):
         r, c = bad[0]
         raise InputError(
-            f"{source}: price {values[r, c]!r} for {out.columns[c]} at {out.index[r]} is not positive"
+            f"{source}: price {float(values[r, c])!r} for {out.columns[c]} at {out.index[r]} is not positive"
         )
     if np.isinf(values).any():
         r, c = np.argwhere(np.isinf(values))[0]

@@ -7,6 +7,8 @@ stamps in America/New_York.  Funding accrual uses :func:`accrual_days`.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import warnings
 from functools import lru_cache
 
 import pandas as pd
@@ -26,6 +28,25 @@ __all__ = [
 
 NEW_YORK = "America/New_York"
 CALENDAR_FIRST = pd.Timestamp("1985-01-02")
+
+
+def _quiet(func):
+    """Silence one named third-party deprecation around exchange_calendars calls.
+
+    exchange_calendars 4.13 reads ``.values`` of tz-aware pandas objects, which
+    pandas 3.1 deprecates (Pandas4Warning); it wants UTC nanoseconds, which is
+    what it gets. Not ours to fix, and not worth showing to users.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with warnings.catch_warnings():
+            warnings.filterwarnings(
+                "ignore", message=r"(Series|DatetimeIndex)\.values returning an ndarray that drops timezone"
+            )
+            return func(*args, **kwargs)
+
+    return wrapper
 
 
 @lru_cache(maxsize=1)
@@ -53,6 +74,7 @@ def _as_date(value, name: str) -> pd.Timestamp:
     return stamp
 
 
+@_quiet
 def sessions(start, end) -> pd.DatetimeIndex:
     """XNYS session dates in ``[start, end]`` (tz-naive, named ``date``)."""
     lo, hi = _as_date(start, "start"), _as_date(end, "end")
@@ -62,6 +84,7 @@ def sessions(start, end) -> pd.DatetimeIndex:
     return pd.DatetimeIndex(out, name="date").astype("datetime64[ns]")
 
 
+@_quiet
 def session_minutes(start, end) -> pd.DatetimeIndex:
     """Regular-session minute stamps (bar open times) in America/New_York."""
     days = sessions(start, end)
@@ -71,11 +94,13 @@ def session_minutes(start, end) -> pd.DatetimeIndex:
     return pd.DatetimeIndex(minutes.tz_convert(NEW_YORK), name="timestamp")
 
 
+@_quiet
 def is_session(day) -> bool:
     """True when ``day`` is an XNYS trading day."""
     return bool(_xnys().is_session(_as_date(day, "date")))
 
 
+@_quiet
 def next_session(day) -> pd.Timestamp:
     """The first XNYS session strictly after ``day``."""
     stamp = _as_date(day, "date")
@@ -85,6 +110,7 @@ def next_session(day) -> pd.Timestamp:
     return cal.date_to_session(stamp, direction="next")
 
 
+@_quiet
 def previous_session(day) -> pd.Timestamp:
     """The last XNYS session strictly before ``day``."""
     stamp = _as_date(day, "date")
@@ -94,6 +120,7 @@ def previous_session(day) -> pd.Timestamp:
     return cal.date_to_session(stamp, direction="previous")
 
 
+@_quiet
 def accrual_days(day) -> int:
     """Calendar days a balance held on ``day`` accrues: until the next session.
 

@@ -1,0 +1,74 @@
+"""The offline sample: real adjusted daily closes shipped inside skfolio.
+
+20 US large caps, 1990-01-02 to 2022-12-28 (``skfolio.datasets.load_sp500_dataset``)
+and the S&P 500 index as ``SP500`` (``load_sp500_index``). BSD-3 licensed, no network.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from astra.data._frame import PriceData, PriceMeta, check_price_frame
+from astra.errors import DataUnavailable, InputError
+
+__all__ = ["MARKET_TICKER", "load_sample", "sample_tickers"]
+
+MARKET_TICKER = "SP500"
+_SOURCE = "sample"
+
+
+def _sample_frame() -> pd.DataFrame:
+    from skfolio.datasets import load_sp500_dataset, load_sp500_index
+
+    stocks = load_sp500_dataset()
+    index = load_sp500_index()
+    frame = pd.concat([stocks, index.rename(columns={index.columns[0]: MARKET_TICKER})], axis=1)
+    return frame
+
+
+def sample_tickers() -> list[str]:
+    """Tickers the offline sample holds (the 20 stocks and ``SP500``)."""
+    return [str(c) for c in _sample_frame().columns]
+
+
+def load_sample(tickers=None, start=None, end=None) -> PriceData:
+    """Load real daily closes from the offline sample.
+
+    Parameters
+    ----------
+    tickers : sequence of str, optional
+        Tickers to keep (default: the 20 stocks, without ``SP500``).
+    start, end : date-like, optional
+        Inclusive date range.
+
+    Examples
+    --------
+    >>> data = load_sample(["AAPL", "JPM"], start="2020-01-01", end="2020-12-31")
+    >>> data.prices.shape
+    (253, 2)
+    """
+    frame = _sample_frame()
+    if tickers is None:
+        tickers = [c for c in frame.columns if c != MARKET_TICKER]
+    wanted = [str(t).strip().upper() for t in tickers]
+    missing = [t for t in wanted if t not in frame.columns]
+    if missing:
+        raise InputError(
+            f"ticker(s) {', '.join(missing)} not in the offline sample; it has: {', '.join(frame.columns)}"
+        )
+    frame = check_price_frame(frame[wanted], source=_SOURCE)
+    lo = pd.Timestamp(start) if start is not None else None
+    hi = pd.Timestamp(end) if end is not None else None
+    if lo is not None and hi is not None and lo > hi:
+        raise InputError(f"start {lo.date()} is after end {hi.date()}")
+    frame = frame.loc[lo:hi]
+    if frame.empty:
+        first, last = _sample_frame().index[[0, -1]]
+        raise DataUnavailable(
+            f"the offline sample has no prices between {start} and {end}; it covers {first.date()} to {last.date()}"
+        )
+    meta = PriceMeta(
+        source=_SOURCE,
+        notes=("skfolio sp500 sample: real adjusted closes, stale after 2022-12-28, BSD-3",),
+    )
+    return PriceData(frame, meta)
