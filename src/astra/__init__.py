@@ -4,8 +4,18 @@ Prime-brokerage funding and margin, funding-aware portfolio construction, risk
 (VaR/ES, stress, backtests) and statistical arbitrage on one data layer.
 """
 
+from astra.book import Book, load_book
 from astra.errors import AstraError, DataUnavailable, Infeasible, InputError, SolverError
 
 __version__ = "0.1.0"
 
-__all__ = ["AstraError", "DataUnavailable", "Infeasible", "InputError", "SolverError", "__version__"]
+__all__ = [
+    "AstraError",
+    "Book",
+    "DataUnavailable",
+    "Infeasible",
+    "InputError",
+    "SolverError",
+    "__version__",
+    "load_book",
+]

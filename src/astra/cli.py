@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import sys
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -33,6 +34,8 @@ app = typer.Typer(
 )
 data_app = typer.Typer(help="Prices and benchmark rates.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
+book_app = typer.Typer(help="Client books: positions, marks, exposures.", no_args_is_help=True)
+app.add_typer(book_app, name="book")
 
 _out = Console(soft_wrap=True)
 _err = Console(stderr=True, soft_wrap=True)
@@ -44,6 +47,12 @@ StartOpt = Annotated[str | None, typer.Option("--start", help="First date, YYYY-
 EndOpt = Annotated[str | None, typer.Option("--end", help="Last date, YYYY-MM-DD (inclusive).")]
 IntervalOpt = Annotated[str, typer.Option("--interval", help="1d | 1m")]
 OfflineOpt = Annotated[bool, typer.Option("--offline", help="Never touch the network; use the cache.")]
+BookArg = Annotated[Path, typer.Argument(help="Book file: TOML, or CSV ticker,quantity[,price].")]
+EquityOpt = Annotated[float | None, typer.Option("--equity", help="Account equity, USD (required for a CSV book).")]
+MarkSourceOpt = Annotated[
+    str, typer.Option("--marks", help="Where unmarked names are priced: sample | yahoo | csv:PATH | parquet:PATH")
+]
+AsOfOpt = Annotated[str | None, typer.Option("--as-of", help="Mark at the latest close on or before this date.")]
 
 
 def _jsonable(value: Any) -> Any:
@@ -66,12 +75,21 @@ def emit_json(payload: dict[str, Any]) -> None:
 
 
 def run(job: Callable[[], Any], render: Callable[[Any], None], as_json: bool) -> None:
-    """Run a job; print its result; map AstraError to one stderr line + exit code."""
+    """Run a job; print its result; map AstraError to one stderr line + exit code.
+
+    Warnings raised on purpose by ASTRA (e.g. a spread that looks like percent)
+    are shown on stderr as one line each.
+    """
     try:
-        result = job()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = job()
     except AstraError as exc:
         _err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
         raise typer.Exit(exc.exit_code) from None
+    for warning in caught:
+        if issubclass(warning.category, UserWarning):
+            _err.print(f"[yellow]warning:[/] {warning.message}", highlight=False, markup=True)
     if as_json:
         emit_json(result.to_dict())
     else:
@@ -218,6 +236,123 @@ def data_rates(
             _err.print(f"note: {note}", highlight=False)
 
     run(lambda: load_rates(source, start, end, offline=offline, unit=unit), render, as_json)
+
+
+# ------------------------------------------------------------------ book & funding
+def _money(value: float) -> str:
+    return f"{value:,.2f}"
+
+
+def _load_book(path: Path, equity, marks: str, as_of, offline: bool):
+    from astra.book import load_book
+
+    return load_book(path, equity=equity, source=marks, as_of=as_of, offline=offline)
+
+
+def _render_notes(notes) -> None:
+    for note in notes:
+        _err.print(f"note: {note}", highlight=False)
+
+
+@book_app.command("show")
+def book_show(
+    book: BookArg,
+    equity: EquityOpt = None,
+    marks: MarkSourceOpt = "sample",
+    as_of: AsOfOpt = None,
+    offline: OfflineOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Positions with marks, market values and weights; long, short, gross, net, leverage."""
+
+    def render(result) -> None:
+        table = Table(title=f"{result.name}: equity ${_money(result.equity)}, marks {result.marks}")
+        for col in ("ticker", "quantity", "price", "market value", "weight of gross"):
+            table.add_column(col, justify="left" if col == "ticker" else "right")
+        for ticker, row in result.to_frame().iterrows():
+            table.add_row(
+                ticker, f"{row.quantity:,.0f}", _money(row.price), _money(row.market_value), f"{row.weight:+.1%}"
+            )
+        _out.print(table)
+        _out.print(
+            f"long {_money(result.long_market_value)}  short {_money(result.short_market_value)}  "
+            f"gross {_money(result.gross)}  net {_money(result.net)}  leverage {result.leverage:.2f}x"
+        )
+        _render_notes(result.notes)
+
+    run(lambda: _load_book(book, equity, marks, as_of, offline), render, as_json)
+
+
+@app.command()
+def funding(
+    book: BookArg,
+    rate: Annotated[float | None, typer.Option("--rate", help="Flat benchmark, decimal (0.0363 = 3.63 %).")] = None,
+    rate_source: Annotated[
+        str | None, typer.Option("--rate-source", help="irx | csv:PATH | flat:R | synthetic (default irx)")
+    ] = None,
+    model: Annotated[str | None, typer.Option("--model", help="cash | netted | swap | seed")] = None,
+    date: Annotated[str | None, typer.Option("--date", help="Accrual day (default: last business day).")] = None,
+    start: Annotated[str | None, typer.Option("--from", help="Period start, YYYY-MM-DD.")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Period end (exclusive), YYYY-MM-DD.")] = None,
+    compounded: Annotated[bool, typer.Option("--compounded", help="Compound the period in arrears.")] = False,
+    regime: Annotated[str | None, typer.Option("--margin", help="reg_t | finra | portfolio")] = None,
+    equity: EquityOpt = None,
+    marks: MarkSourceOpt = "sample",
+    as_of: AsOfOpt = None,
+    offline: OfflineOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Daily carry by component and position, margin, and a period accrual (USD, + = client receives)."""
+    from astra import workflows
+
+    def job():
+        # Unmarked names are priced on the day being accrued unless --as-of says otherwise.
+        loaded = _load_book(book, equity, marks, as_of or date or start, offline)
+        return workflows.funding_report(
+            loaded,
+            rate=rate,
+            rate_source=rate_source,
+            model=model,
+            on=date,
+            start=start,
+            end=end,
+            compounded=compounded,
+            regime=regime,
+            offline=offline,
+        )
+
+    def render(report) -> None:
+        c, m = report.carry, report.margin
+        table = Table(title=f"{report.book.name}: carry on {c.day.date()} ({c.model}, {c.accrual_days} day(s))")
+        for col in ("ticker", "market value", "financing", "rebate", "borrow fee", "carry"):
+            table.add_column(col, justify="left" if col == "ticker" else "right")
+        for ticker, row in c.positions.iterrows():
+            table.add_row(
+                ticker,
+                *(_money(row[k]) for k in ("market_value", "financing", "rebate", "borrow_fee", "carry")),
+            )
+        _out.print(table)
+        parts = ", ".join(f"{k.replace('_', ' ')} {_money(v)}" for k, v in c.components.items())
+        _out.print(f"benchmark {report.rate_source}: {c.benchmark_rate:.4%}")
+        _out.print(f"daily carry {_money(c.daily_carry)} ({parts}); {c.annual_rate_on_gross:+.3%} a year on gross")
+        if c.negative_rebates:
+            _out.print(f"negative net rebate (fee above benchmark minus spread): {', '.join(c.negative_rebates)}")
+        _out.print(
+            f"margin ({m.regime}): requirement {_money(m.requirement)}, equity {_money(m.equity)}, "
+            f"excess {_money(m.excess)}, call {_money(m.call)}  "
+            f"[Reg T {_money(m.reg_t_initial)} | FINRA {_money(m.finra_maintenance)} | PM {_money(m.portfolio_margin)}]"
+        )
+        if report.period is not None:
+            p = report.period
+            how = "compounded" if p.compounded else "simple"
+            _out.print(
+                f"period {p.start.date()} to {p.end.date()} ({len(p.daily)} business days, "
+                f"{int(p.daily['accrual_days'].sum())} accrual days, {how}): {_money(p.total)}"
+            )
+        _out.print(report.comparison["explanation"])
+        _render_notes(report.book.notes)
+
+    run(job, render, as_json)
 
 
 def main() -> None:

@@ -60,6 +60,9 @@ class Table:
     def __contains__(self, key: str) -> bool:
         return key in self._data
 
+    def __iter__(self):
+        return iter(list(self._data))
+
     def keys(self) -> list[str]:
         return list(self._data)
 

@@ -53,7 +53,7 @@ def load_sample(tickers=None, start=None, end=None) -> PriceData:
     wanted = [str(t).strip().upper() for t in tickers]
     missing = [t for t in wanted if t not in frame.columns]
     if missing:
-        raise InputError(
+        raise DataUnavailable(
             f"ticker(s) {', '.join(missing)} not in the offline sample; it has: {', '.join(frame.columns)}"
         )
     frame = check_price_frame(frame[wanted], source=_SOURCE)
