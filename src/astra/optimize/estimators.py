@@ -1,0 +1,180 @@
+"""Risk and return estimators, all in factored form.
+
+Every covariance estimator returns a :class:`RiskModel` with ``Σ = F Fᵀ + diag(d)``
+(daily units): ``F`` is N×k, ``d`` ≥ 0. The optimiser uses ``‖Fᵀw‖² + ‖√d·w‖²``, so
+a problem on 5,000 names never forms the 5,000 × 5,000 matrix, and the form
+exists when names outnumber observations (no Cholesky of a singular matrix).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from astra.errors import InputError
+
+__all__ = [
+    "COVARIANCES",
+    "NoisyMeanWarning",
+    "RiskModel",
+    "expected_returns",
+    "risk_model",
+]
+
+COVARIANCES = ("sample", "lw", "ewma", "factor")
+PERIODS_PER_YEAR = 252
+
+
+class NoisyMeanWarning(UserWarning):
+    """Historical mean returns are estimation noise more than signal."""
+
+
+@dataclass(frozen=True, eq=False)
+class RiskModel:
+    """``Σ = F Fᵀ + diag(d)`` in daily units, for ``tickers``."""
+
+    tickers: tuple[str, ...]
+    factors: np.ndarray
+    idiosyncratic: np.ndarray
+    method: str
+    observations: int
+
+    @property
+    def n(self) -> int:
+        return len(self.tickers)
+
+    def dense(self) -> np.ndarray:
+        """The full N×N daily covariance (for small N, checks and baselines)."""
+        return self.factors @ self.factors.T + np.diag(self.idiosyncratic)
+
+    def variance(self, weights) -> float:
+        """Daily variance of weights ``w``: ``‖Fᵀw‖² + Σ d w²``."""
+        w = np.asarray(weights, dtype=float)
+        return float(np.sum((self.factors.T @ w) ** 2) + np.sum(self.idiosyncratic * w**2))
+
+    def volatility_ann(self, weights) -> float:
+        """√(252 · wᵀΣw)."""
+        return float(np.sqrt(PERIODS_PER_YEAR * self.variance(weights)))
+
+    def vols_ann(self) -> np.ndarray:
+        """Each name's annualised volatility."""
+        return np.sqrt(PERIODS_PER_YEAR * (np.sum(self.factors**2, axis=1) + self.idiosyncratic))
+
+
+def _matrix(returns) -> tuple[np.ndarray, tuple[str, ...]]:
+    if isinstance(returns, pd.DataFrame):
+        tickers = tuple(str(c) for c in returns.columns)
+        values = returns.to_numpy(dtype=float)
+    else:
+        values = np.asarray(returns, dtype=float)
+        tickers = tuple(f"A{i}" for i in range(values.shape[1]))
+    if values.ndim != 2 or values.shape[0] < 2 or values.shape[1] < 1:
+        raise InputError(f"returns must be a T×N table with T ≥ 2, got shape {values.shape}")
+    bad = ~np.isfinite(values)
+    if bad.any():
+        cols = sorted({tickers[j] for j in np.nonzero(bad)[1]})
+        raise InputError(
+            f"returns contain {int(bad.sum())} NaN/inf values (in {', '.join(cols[:8])}); "
+            "clean or drop those names, or shorten the window"
+        )
+    return values, tickers
+
+
+def _psd_factor(cov: np.ndarray) -> np.ndarray:
+    """``F`` with ``F Fᵀ = cov`` from an eigen decomposition, negative eigenvalues clipped."""
+    vals, vecs = np.linalg.eigh((cov + cov.T) / 2)
+    keep = vals > 1e-14 * max(vals.max(), 1e-300)
+    return vecs[:, keep] * np.sqrt(vals[keep])
+
+
+def _centred_factor(x: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Factor of the weighted covariance ``Σ_t w_t (x_t − μ)(x_t − μ)ᵀ`` (weights sum to 1, unbiased)."""
+    mean = weights @ x
+    correction = 1.0 - np.sum(weights**2)  # unbiased for weighted samples; (T−1)/T for equal weights
+    centred = (x - mean) * np.sqrt(weights / correction)[:, None]
+    if x.shape[0] >= x.shape[1]:
+        return _psd_factor(centred.T @ centred)
+    return centred.T  # N×T: Σ = Xcᵀ Xc exactly, no N×N matrix
+
+
+def risk_model(returns, method: str = "lw", *, half_life: float = 63.0, factors: int = 8) -> RiskModel:
+    """Estimate ``Σ`` from daily simple returns (T×N DataFrame) in factored form.
+
+    Parameters
+    ----------
+    method
+        ``sample`` (unbiased sample covariance), ``lw`` (Ledoit–Wolf shrinkage to a
+        scaled identity), ``ewma`` (exponential weights, ``half_life`` in days) or
+        ``factor`` (PCA: ``factors`` statistical factors + diagonal residual).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> r = pd.DataFrame(rng.normal(0, 0.01, (500, 3)), columns=["A", "B", "C"])
+    >>> m = risk_model(r, "sample")
+    >>> bool(np.allclose(m.dense(), r.cov().to_numpy()))
+    True
+    """
+    x, tickers = _matrix(returns)
+    t, n = x.shape
+    if method == "sample":
+        f, d = _centred_factor(x, np.full(t, 1.0 / t)), np.zeros(n)
+    elif method == "lw":
+        from sklearn.covariance import ledoit_wolf_shrinkage
+
+        centred = x - x.mean(axis=0)
+        shrinkage = float(ledoit_wolf_shrinkage(centred, assume_centered=True))
+        sample = _centred_factor(x, np.full(t, 1.0 / t)) * np.sqrt((t - 1) / t)  # LW uses the 1/T covariance
+        mu = float(np.sum(sample**2)) / n  # trace(S)/N
+        f, d = np.sqrt(1.0 - shrinkage) * sample, np.full(n, shrinkage * mu)
+    elif method == "ewma":
+        if not 1 <= half_life <= 10 * t:
+            raise InputError(f"half_life {half_life!r} days must be between 1 and {10 * t}")
+        decay = 0.5 ** (1.0 / half_life)
+        weights = decay ** np.arange(t - 1, -1, -1, dtype=float)
+        f, d = _centred_factor(x, weights / weights.sum()), np.zeros(n)
+    elif method == "factor":
+        k = int(factors)
+        if not 1 <= k < min(t, n + 1):
+            raise InputError(f"factors {factors!r} must be between 1 and {min(t - 1, n)}")
+        centred = (x - x.mean(axis=0)) / np.sqrt(t - 1)
+        _, s, vt = np.linalg.svd(centred, full_matrices=False)
+        f = vt[:k].T * s[:k]
+        total = np.sum(centred**2, axis=0)
+        d = np.maximum(total - np.sum(f**2, axis=1), 1e-12 * total.max())
+    else:
+        raise InputError(f"covariance {method!r} is not one of {', '.join(COVARIANCES)}")
+    return RiskModel(tickers, np.ascontiguousarray(f), d, method, t)
+
+
+def expected_returns(returns, source: str = "zero", *, alphas: pd.Series | None = None) -> np.ndarray:
+    """Annualised expected returns: ``zero``, ``hist`` (sample mean × 252, warns) or ``alphas``.
+
+    ``alphas`` (annual decimals by ticker, e.g. from a CSV) must cover every name.
+    """
+    x, tickers = _matrix(returns)
+    if source == "zero":
+        return np.zeros(len(tickers))
+    if source == "hist":
+        warnings.warn(
+            "historical mean returns are mostly noise (the standard error of a 1-year mean is about the "
+            "volatility itself); treat mean-variance weights built on them with suspicion",
+            NoisyMeanWarning,
+            stacklevel=2,
+        )
+        return x.mean(axis=0) * PERIODS_PER_YEAR
+    if source == "alphas":
+        if alphas is None:
+            raise InputError("expected returns 'alphas' need an alpha per ticker")
+        index = {str(k).upper(): float(v) for k, v in alphas.items()}
+        missing = [t for t in tickers if t.upper() not in index]
+        if missing:
+            raise InputError(f"alphas file has no alpha for {', '.join(missing)}")
+        values = np.array([index[t.upper()] for t in tickers])
+        if not np.all(np.isfinite(values)) or np.abs(values).max() > 5:
+            raise InputError("alphas must be finite annual decimals (0.05 for 5 %), none beyond ±500 %")
+        return values
+    raise InputError(f"expected returns {source!r} is not one of zero, hist, alphas")

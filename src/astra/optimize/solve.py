@@ -1,0 +1,289 @@
+"""Solve, check, explain: solver fallback, independent constraint checks, infeasibility diagnosis.
+
+Every returned solution is re-checked in numpy, independently of cvxpy, against
+each limit (violation ≤ 1e-7 of equity after clean-up, else the next solver,
+else :class:`~astra.errors.SolverError`). An infeasible problem is diagnosed by
+dropping constraint groups until it becomes feasible, and the error names the
+groups that conflict.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from dataclasses import dataclass, replace
+from typing import Any
+
+import cvxpy as cp
+import numpy as np
+
+from astra.errors import Infeasible, InputError, SolverError
+from astra.funding.model import carry_of_values
+from astra.optimize.problems import Compiled, Problem, compile_problem
+
+__all__ = ["SOLVERS", "OptimizeResult", "frontier", "solve", "violations"]
+
+SOLVERS = ("CLARABEL", "PIQP", "SCS")
+TOLERANCE = 1e-7
+_INFEASIBLE = (cp.INFEASIBLE, cp.INFEASIBLE_INACCURATE)
+
+
+def violations(p: Problem, w: np.ndarray) -> dict[str, float]:
+    """Largest violation of each limit by weights ``w`` (0 when satisfied), in weight units."""
+    lim = p.limits
+    n = len(w)
+    out: dict[str, float] = {}
+    lower = np.broadcast_to(np.asarray(lim.lower, float), (n,))
+    upper = np.broadcast_to(np.asarray(lim.upper, float), (n,))
+    if lim.long_only:
+        lower = np.maximum(lower, 0.0)
+    out["position bounds"] = float(max(0.0, np.max(lower - w), np.max(w - upper)))
+    net = w.sum()
+    out["net band"] = float(max(0.0, lim.net[0] - net, net - lim.net[1]))
+    if lim.gross is not None:
+        out["gross"] = max(0.0, float(np.abs(w).sum() - lim.gross))
+    if lim.beta is not None:
+        betas, lo, hi = lim.beta
+        exposure = float(betas @ w)
+        out["beta band"] = max(0.0, lo - exposure, exposure - hi)
+    for name, (members, lo, hi) in lim.groups.items():
+        total = float(w[members].sum())
+        out[f"group {name}"] = max(0.0, lo - total, total - hi)
+    if lim.max_short is not None:
+        out["locates"] = float(np.max(np.maximum(-w - lim.max_short, 0.0), initial=0.0))
+    if lim.turnover is not None:
+        current = np.zeros(n) if p.current is None else p.current
+        out["turnover"] = max(0.0, float(np.abs(w - current).sum() - lim.turnover))
+    if p.kind == "maxret":
+        out["volatility target"] = max(0.0, p.risk.volatility_ann(w) - p.vol_target)
+    return out
+
+
+@dataclass(frozen=True)
+class OptimizeResult:
+    """An optimal book: weights (of equity), exposures, risk, return, carry, costs, binding limits."""
+
+    status: str
+    solver: str
+    solve_ms: float
+    tickers: tuple[str, ...]
+    weights: np.ndarray
+    gross: float
+    net: float
+    volatility_ann: float
+    expected_return_ann: float
+    carry_ann: float
+    trading_cost: float
+    turnover: float
+    binding: tuple[str, ...]
+    duals: dict[str, float]
+    objective: float
+    max_violation: float
+    equity: float
+    gamma: float
+
+    def to_frame(self):
+        import pandas as pd
+
+        return pd.DataFrame(
+            {"weight": self.weights, "value": self.weights * self.equity}, index=pd.Index(self.tickers, name="ticker")
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "solver": self.solver,
+            "solve_ms": self.solve_ms,
+            "weights": dict(zip(self.tickers, map(float, self.weights), strict=True)),
+            "gross": self.gross,
+            "net": self.net,
+            "volatility_ann": self.volatility_ann,
+            "expected_return_ann": self.expected_return_ann,
+            "carry_ann": self.carry_ann,
+            "carry_ann_usd": self.carry_ann * self.equity,
+            "trading_cost": self.trading_cost,
+            "turnover": self.turnover,
+            "binding": list(self.binding),
+            "duals": dict(self.duals),
+            "objective": self.objective,
+            "max_violation": self.max_violation,
+            "equity": self.equity,
+            "gamma": self.gamma,
+        }
+
+
+def _binding(p: Problem, w: np.ndarray, tol: float = 1e-6) -> tuple[str, ...]:
+    lim, names = p.limits, []
+    if lim.gross is not None and np.abs(w).sum() >= lim.gross - tol:
+        names.append("gross")
+    net = w.sum()
+    if net <= lim.net[0] + tol or net >= lim.net[1] - tol:
+        names.append("net band")
+    lower = np.broadcast_to(np.asarray(lim.lower, float), w.shape)
+    upper = np.broadcast_to(np.asarray(lim.upper, float), w.shape)
+    at_bound = (np.abs(w - upper) <= tol) | ((np.abs(w - lower) <= tol) & (lower != 0))
+    if at_bound.any():
+        names.append(f"position bounds ({int(at_bound.sum())} names)")
+    if lim.beta is not None:
+        exposure = float(lim.beta[0] @ w)
+        if exposure <= lim.beta[1] + tol or exposure >= lim.beta[2] - tol:
+            names.append("beta band")
+    for name, (members, lo, hi) in lim.groups.items():
+        total = w[members].sum()
+        if total <= lo + tol or total >= hi - tol:
+            names.append(f"group {name}")
+    if lim.max_short is not None and np.any(np.isfinite(lim.max_short) & (-w >= lim.max_short - tol)):
+        names.append("locates")
+    if lim.turnover is not None:
+        current = np.zeros_like(w) if p.current is None else p.current
+        if np.abs(w - current).sum() >= lim.turnover - tol:
+            names.append("turnover")
+    if p.kind == "maxret" and p.risk.volatility_ann(w) >= p.vol_target - tol:
+        names.append("volatility target")
+    return tuple(names)
+
+
+def _duals(compiled: Compiled) -> dict[str, float]:
+    out = {}
+    for name, constraints in compiled.groups.items():
+        for i, con in enumerate(constraints):
+            value = con.dual_value
+            if value is not None and np.size(value) == 1:
+                key = name if len(constraints) == 1 else f"{name} {('lower', 'upper')[i] if i < 2 else i}"
+                out[key] = float(np.asarray(value).ravel()[0])
+    return out
+
+
+def _explain(p: Problem, groups: list[str]) -> str:
+    """Names of the smallest set of constraint groups whose removal makes ``p`` feasible."""
+    for size in (1, 2):
+        found = []
+        for combo in itertools.combinations(groups, size):
+            trial = compile_problem(p, drop=combo, feasibility=True)
+            try:
+                trial.program.solve(solver="CLARABEL")
+            except cp.error.SolverError:
+                continue
+            if trial.program.status in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
+                found.append(combo)
+        if found:
+            sets = ["; ".join(combo) for combo in found]
+            what = " or ".join(f"[{s}]" for s in sets)
+            return f"the limits conflict: dropping any one of {what} makes the problem feasible"
+    return "no single constraint group or pair explains it; loosen several limits"
+
+
+def _clean(compiled: Compiled) -> np.ndarray:
+    w = compiled.weights
+    w[np.abs(w) < 1e-12] = 0.0
+    lim, n = compiled.problem.limits, len(w)
+    lower = np.broadcast_to(np.asarray(lim.lower, float), (n,))
+    upper = np.broadcast_to(np.asarray(lim.upper, float), (n,))
+    if lim.long_only:
+        lower = np.maximum(lower, 0.0)
+    return np.clip(w, lower, upper)
+
+
+def _run(compiled: Compiled, solvers=SOLVERS, **options) -> tuple[np.ndarray, str, float]:
+    p = compiled.problem
+    errors = []
+    for solver in solvers:
+        start = time.perf_counter()
+        try:
+            compiled.program.solve(solver=solver, **options.get(solver, {}))
+        except cp.error.SolverError as exc:
+            errors.append(f"{solver}: {exc}")
+            continue
+        elapsed = (time.perf_counter() - start) * 1e3
+        status = compiled.program.status
+        if status in _INFEASIBLE:
+            names = list(compiled.groups)
+            raise Infeasible(_explain(p, names))
+        if status == cp.UNBOUNDED:
+            raise InputError("the problem is unbounded: add a gross limit or bounds")
+        if status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE) or compiled.u.value is None:
+            errors.append(f"{solver}: status {status}")
+            continue
+        w = _clean(compiled)
+        worst = max(violations(p, w).values(), default=0.0)
+        if worst <= TOLERANCE:
+            return w, solver, elapsed
+        errors.append(f"{solver}: solution violates a limit by {worst:.2e}")
+    raise SolverError("no solver returned a solution that passes the checks (" + "; ".join(errors) + ")")
+
+
+def _result(compiled: Compiled, w: np.ndarray, solver: str, elapsed: float) -> OptimizeResult:
+    p = compiled.problem
+    current = np.zeros_like(w) if p.current is None else p.current
+    carry = 0.0
+    if p.costs.funding is not None:
+        # The exact funding model on the solution (not the optimiser's own expression).
+        carry = carry_of_values(w * p.equity, p.equity, p.costs.funding, p.costs.model, days=360) / p.equity
+    trade = w - current
+    trading = p.costs.tc_bps / 1e4 * np.abs(trade).sum()
+    if p.costs.impact is not None:
+        trading += float(p.costs.impact @ np.abs(trade) ** 1.5)
+    value = compiled.program.value
+    return OptimizeResult(
+        status=compiled.program.status,
+        solver=solver,
+        solve_ms=elapsed,
+        tickers=p.risk.tickers,
+        weights=w,
+        gross=float(np.abs(w).sum()),
+        net=float(w.sum()),
+        volatility_ann=p.risk.volatility_ann(w),
+        expected_return_ann=float(p.mu @ w),
+        carry_ann=float(carry),
+        trading_cost=float(trading),
+        turnover=float(np.abs(trade).sum()),
+        binding=_binding(p, w),
+        duals=_duals(compiled),
+        objective=float(value) if value is not None and math.isfinite(value) else math.nan,
+        max_violation=max(violations(p, w).values(), default=0.0),
+        equity=p.equity,
+        gamma=float(compiled.gamma.value),
+    )
+
+
+def solve(problem: Problem | Compiled, *, solvers=SOLVERS) -> OptimizeResult:
+    """Solve ``problem`` (or re-solve a :class:`Compiled` one after changing its parameters).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from astra.optimize import Limits, risk_model
+    >>> r = pd.DataFrame(np.random.default_rng(0).normal(0, 0.01, (300, 2)), columns=["A", "B"])
+    >>> lim = Limits(net=(1, 1), lower=0, gross=None, long_only=True)
+    >>> res = solve(Problem("minvar", risk_model(r, "sample"), np.zeros(2), lim))
+    >>> round(res.net, 6), res.status
+    (1.0, 'optimal')
+    """
+    compiled = problem if isinstance(problem, Compiled) else compile_problem(problem)
+    if isinstance(problem, Compiled):
+        # keep the spec in step with the parameters so checks use the new limits
+        p = compiled.problem
+        limits = replace(
+            p.limits,
+            net=(float(compiled.net_lo.value), float(compiled.net_hi.value)),
+            gross=None if compiled.gross is None else float(compiled.gross.value),
+        )
+        compiled = replace(compiled, problem=replace(p, limits=limits, gamma=float(compiled.gamma.value)))
+    w, solver, elapsed = _run(compiled, solvers)
+    return _result(compiled, w, solver, elapsed)
+
+
+def frontier(problem: Problem, gammas) -> list[OptimizeResult]:
+    """Mean-variance solutions for each risk aversion in ``gammas``, compiling once."""
+    if problem.kind != "meanvar":
+        raise InputError("a frontier sweeps γ of a meanvar problem")
+    gammas = [float(g) for g in gammas]
+    if not gammas or min(gammas) <= 0:
+        raise InputError("gammas must be positive")
+    compiled = compile_problem(problem)
+    results = []
+    for g in sorted(gammas, reverse=True):
+        compiled.gamma.value = g
+        results.append(solve(compiled))
+    return results
