@@ -62,5 +62,6 @@ def compare(
     }
 
 
-def emit(area: str, cases: list[dict]) -> None:
-    sys.stdout.write(json.dumps({"area": area, "machine": machine(), "cases": cases}, indent=2) + "\n")
+def emit(area: str, cases: list[dict], **extra) -> None:
+    """Print the area's JSON object; ``extra`` adds checks that are not timing ratios (accuracy, memory)."""
+    sys.stdout.write(json.dumps({"area": area, "machine": machine(), "cases": cases, **extra}, indent=2) + "\n")

@@ -18,6 +18,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 import astra
@@ -85,11 +86,11 @@ def run(job: Callable[[], Any], render: Callable[[Any], None], as_json: bool) ->
             warnings.simplefilter("always")
             result = job()
     except AstraError as exc:
-        _err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+        _err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, markup=True)
         raise typer.Exit(exc.exit_code) from None
     for warning in caught:
         if issubclass(warning.category, UserWarning):
-            _err.print(f"[yellow]warning:[/] {warning.message}", highlight=False, markup=True)
+            _err.print(f"[yellow]warning:[/] {escape(str(warning.message))}", highlight=False, markup=True)
     if as_json:
         emit_json(result.to_dict())
     else:
@@ -351,6 +352,106 @@ def funding(
             )
         _out.print(report.comparison["explanation"])
         _render_notes(report.book.notes)
+
+    run(job, render, as_json)
+
+
+# ------------------------------------------------------------------ optimize
+def _floats(text: str | None, name: str) -> list[float] | None:
+    if text is None:
+        return None
+    try:
+        return [float(x) for x in text.replace(",", " ").split()]
+    except ValueError:
+        from astra.errors import InputError
+
+        raise InputError(f"{name} {text!r}: give numbers separated by commas") from None
+
+
+@app.command()
+def optimize(
+    tickers: Annotated[list[str] | None, typer.Argument(help="More universe tickers.", show_default=False)] = None,
+    problem: Annotated[str, typer.Option("--problem", help="minvar | meanvar | maxret")] = "meanvar",
+    universe: Annotated[str | None, typer.Option("--universe", help="Tickers (space- or comma-separated).")] = None,
+    book: Annotated[Path | None, typer.Option("--book", help="Start from this book (turnover, terms).")] = None,
+    source: SourceOpt = "sample",
+    start: StartOpt = None,
+    end: EndOpt = None,
+    cov: Annotated[str, typer.Option("--cov", help="sample | lw | ewma | factor")] = "lw",
+    factors: Annotated[int, typer.Option("--factors", help="PCA factors for --cov factor.")] = 8,
+    half_life: Annotated[float, typer.Option("--half-life", help="EWMA half-life, days.")] = 63.0,
+    mu: Annotated[str | None, typer.Option("--mu", help="zero | hist (default hist for meanvar/maxret)")] = None,
+    alphas: Annotated[Path | None, typer.Option("--alphas", help="CSV ticker,alpha (annual decimals).")] = None,
+    gross: Annotated[float, typer.Option("--gross", help="Gross limit, × equity.")] = 2.0,
+    net: Annotated[str | None, typer.Option("--net", help="Net band: 0.05 (±) or lo:hi.")] = None,
+    max_weight: Annotated[float, typer.Option("--max-weight", help="|w| per name, × equity.")] = 0.25,
+    long_only: Annotated[bool, typer.Option("--long-only", help="No shorts.")] = False,
+    gamma: Annotated[float, typer.Option("--gamma", help="Risk aversion on annual variance.")] = 5.0,
+    vol_target: Annotated[float | None, typer.Option("--vol-target", help="maxret: annual vol cap.")] = None,
+    beta_band: Annotated[str | None, typer.Option("--beta-band", help="Beta band vs --benchmark, e.g. 0.1")] = None,
+    benchmark: Annotated[str, typer.Option("--benchmark", help="Series for betas.")] = "SP500",
+    groups: Annotated[Path | None, typer.Option("--groups", help="CSV ticker,group (sector map).")] = None,
+    group_net: Annotated[float, typer.Option("--group-net", help="Max |net| per group.")] = 0.10,
+    locates: Annotated[Path | None, typer.Option("--locates", help="CSV ticker,shares (max short).")] = None,
+    adv: Annotated[Path | None, typer.Option("--adv", help="CSV ticker,adv_usd: enables market impact.")] = None,
+    turnover: Annotated[float | None, typer.Option("--turnover", help="Max Σ|w − w_book|.")] = None,
+    tc_bps: Annotated[float, typer.Option("--tc-bps", help="Linear trading cost, bp of traded value.")] = 10.0,
+    rate: Annotated[float | None, typer.Option("--rate", help="Flat benchmark for funding costs.")] = None,
+    rate_source: Annotated[str | None, typer.Option("--rate-source", help="irx | csv:PATH | flat:R")] = None,
+    model: Annotated[str | None, typer.Option("--model", help="Funding convention (default the book's).")] = None,
+    equity: EquityOpt = None,
+    lot: Annotated[int, typer.Option("--lot", help="Round shares to this lot.")] = 1,
+    frontier: Annotated[str | None, typer.Option("--frontier", help="γ values to sweep, e.g. 1,2,5,10")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write optimized_weights.csv/.parquet here.")] = None,
+    offline: OfflineOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Funding-aware long/short construction under PB limits (weights × equity, shares in lots)."""
+    from astra import workflows
+
+    def job():
+        names = [*(universe or "").replace(",", " ").split(), *(tickers or [])]
+        loaded = _load_book(book, equity, "sample" if source != "yahoo" else source, end, offline) if book else None
+        report = workflows.optimize_portfolio(
+            problem=problem, universe=names, book=loaded, source=source, start=start, end=end, cov=cov,
+            factors=factors, half_life=half_life, mu=mu, alphas_file=alphas, gross=gross, net=net,
+            max_weight=max_weight, long_only=long_only, gamma=gamma, vol_target=vol_target, beta_band=beta_band,
+            benchmark=benchmark, groups_file=groups, group_net=group_net, locates_file=locates, adv_file=adv,
+            turnover=turnover, tc_bps=tc_bps, rate=rate, rate_source=rate_source, funding_model=model,
+            equity=equity, lot=lot, gammas=_floats(frontier, "--frontier"), offline=offline,
+        )  # fmt: skip
+        if out is not None:
+            from astra._io import ensure_writable_dir
+
+            target = ensure_writable_dir(out, what="--out directory")
+            frame = report.to_frame()
+            workflows.write_frame(frame, target / "optimized_weights.csv")
+            workflows.write_frame(frame, target / "optimized_weights.parquet")
+        return report
+
+    def render(report) -> None:
+        r = report.result
+        table = Table(
+            title=f"{report.inputs['problem']} on {report.inputs['source']} "
+            f"{report.inputs['start']}..{report.inputs['end']} ({r.solver}, {r.solve_ms:.0f} ms)"
+        )
+        for col in ("ticker", "weight", "shares", "value"):
+            table.add_column(col, justify="left" if col == "ticker" else "right")
+        for ticker, row in report.to_frame().iterrows():
+            if abs(row.weight) > 1e-6:
+                table.add_row(ticker, f"{row.weight:+.2%}", f"{row.shares:,.0f}", _money(row.value))
+        _out.print(table)
+        _out.print(
+            f"gross {r.gross:.3f}  net {r.net:+.4f}  volatility {r.volatility_ann:.2%}/yr  "
+            f"expected return {r.expected_return_ann:+.2%}/yr  carry {r.carry_ann:+.3%}/yr  "
+            f"trading cost {r.trading_cost:.4%}  turnover {r.turnover:.3f}"
+        )
+        _out.print(f"binding: {', '.join(r.binding) or 'none'}")
+        for point in report.frontier:
+            _out.print(
+                f"  γ={point['gamma']:g}: vol {point['volatility_ann']:.2%}, return {point['expected_return_ann']:+.2%}"
+            )
+        _render_notes(report.notes)
 
     run(job, render, as_json)
 

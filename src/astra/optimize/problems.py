@@ -160,7 +160,7 @@ class Compiled:
     gross: cp.Parameter | None
     groups: dict[str, list[cp.Constraint]]
     carry: cp.Expression | None
-    trading: cp.Expression
+    trading: cp.Expression | float
     variance: cp.Expression
 
     @property
@@ -226,7 +226,9 @@ def compile_problem(p: Problem, *, drop: tuple[str, ...] = (), feasibility: bool
         groups["volatility target"] = [variance <= p.vol_target**2]
     current = np.zeros(n) if p.current is None else p.current
     trade = w - current
-    trading = p.costs.tc_bps / 1e4 * cp.norm1(trade)
+    trading: cp.Expression | float = 0.0  # no cost terms (and no auxiliary variables) unless asked for
+    if p.costs.tc_bps > 0:
+        trading = p.costs.tc_bps / 1e4 * cp.norm1(trade)
     if p.costs.impact is not None:
         trading = trading + p.costs.impact @ cp.power(cp.abs(trade), 1.5)
     extra: list[cp.Constraint] = []

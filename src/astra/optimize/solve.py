@@ -24,8 +24,10 @@ from astra.optimize.problems import Compiled, Problem, compile_problem
 
 __all__ = ["SOLVERS", "OptimizeResult", "frontier", "solve", "violations"]
 
-SOLVERS = ("CLARABEL", "PIQP", "SCS")
+SOLVERS = ("PIQP", "CLARABEL", "SCS")  # PIQP: fastest on the QP form; Clarabel: cones (maxret, impact)
 TOLERANCE = 1e-7
+# Tighter than PIQP's defaults (1e-8 / 1e-9): weights to ~1e-9, at ~1 extra iteration.
+SOLVER_OPTIONS = {"PIQP": {"eps_abs": 1e-10, "eps_rel": 1e-11}}
 _INFEASIBLE = (cp.INFEASIBLE, cp.INFEASIBLE_INACCURATE)
 
 
@@ -168,9 +170,8 @@ def _explain(p: Problem, groups: list[str]) -> str:
             if trial.program.status in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
                 found.append(combo)
         if found:
-            sets = ["; ".join(combo) for combo in found]
-            what = " or ".join(f"[{s}]" for s in sets)
-            return f"the limits conflict: dropping any one of {what} makes the problem feasible"
+            what = " or ".join(" + ".join(f"'{name}'" for name in combo) for combo in found)
+            return f"the limits conflict: relaxing {what} makes the problem feasible"
     return "no single constraint group or pair explains it; loosen several limits"
 
 
@@ -185,7 +186,7 @@ def _clean(compiled: Compiled) -> np.ndarray:
     return np.clip(w, lower, upper)
 
 
-def _run(compiled: Compiled, solvers=SOLVERS, **options) -> tuple[np.ndarray, str, float]:
+def _run(compiled: Compiled, solvers=SOLVERS, options=SOLVER_OPTIONS) -> tuple[np.ndarray, str, float]:
     p = compiled.problem
     errors = []
     for solver in solvers:

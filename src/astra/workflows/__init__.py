@@ -7,12 +7,15 @@ result with ``to_dict()``; interfaces only parse inputs and render results.
 from astra.workflows.common import cumulative_returns, resolve_rate, write_frame
 from astra.workflows.demo import DemoResult, run_demo
 from astra.workflows.funding import FundingReport, funding_report, seed_comparison
+from astra.workflows.optimize import OptimizeReport, optimize_portfolio
 
 __all__ = [
     "DemoResult",
     "FundingReport",
+    "OptimizeReport",
     "cumulative_returns",
     "funding_report",
+    "optimize_portfolio",
     "resolve_rate",
     "run_demo",
     "seed_comparison",
