@@ -175,18 +175,37 @@ def _bound(value: Any, n: int, name: str) -> np.ndarray:
     return array
 
 
-def _constraint_groups(p: Problem, u, v, w, net_lo, net_hi, gross) -> dict[str, list[cp.Constraint]]:
+def _position_caps(p: Problem) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Weight bounds ``lower``/``upper`` and the caps they put on the long and short parts."""
     n, lim = p.risk.n, p.limits
     lower = np.maximum(_bound(lim.lower, n, "lower"), 0.0 if lim.long_only else -np.inf)
     upper = _bound(lim.upper, n, "upper")
     if np.any(lower > upper):
         bad = int(np.argmax(lower > upper))
         raise InputError(f"bounds for {p.risk.tickers[bad]}: lower {lower[bad]:g} above upper {upper[bad]:g}")
+    return lower, upper, np.maximum(upper, 0.0), np.maximum(-lower, 0.0)
+
+
+def _variables(p: Problem, drop: tuple[str, ...]) -> tuple[cp.Variable, cp.Variable]:
+    """Long and short parts; box bounds and locates go in as variable bounds (the QP solver handles
+    them natively, which is measurably faster than inequality rows)."""
+    n = p.risk.n
+    _, _, long_cap, short_cap = _position_caps(p)
+    if "position bounds" in drop:
+        long_cap, short_cap = np.full(n, np.inf), np.full(n, np.inf)
+    if p.limits.max_short is not None and "locates" not in drop:
+        short_cap = np.minimum(short_cap, p.limits.max_short)
+    u = cp.Variable(n, name="long", bounds=[np.zeros(n), long_cap])
+    v = cp.Variable(n, name="short", bounds=[np.zeros(n), short_cap])
+    return u, v
+
+
+def _constraint_groups(p: Problem, u, v, w, net_lo, net_hi, gross) -> dict[str, list[cp.Constraint]]:
+    """Constraint groups by name (the names the infeasibility diagnosis reports)."""
+    lim = p.limits
+    lower, upper, _, _ = _position_caps(p)
     groups: dict[str, list[cp.Constraint]] = {"net band": [cp.sum(w) >= net_lo, cp.sum(w) <= net_hi]}
-    bounds = []
-    if np.isfinite(upper).any():
-        bounds.append(u <= np.where(np.isfinite(upper), np.maximum(upper, 0.0), 1e6))
-    bounds.append(v <= np.where(np.isfinite(lower), np.maximum(-lower, 0.0), 1e6))
+    bounds = []  # the caps on u and v are variable bounds; only sign-forcing bounds remain here
     if (lower > 0).any():
         bounds.append(w >= lower)
     if (upper < 0).any():
@@ -199,12 +218,10 @@ def _constraint_groups(p: Problem, u, v, w, net_lo, net_hi, gross) -> dict[str, 
         groups["beta band"] = [betas @ w >= lo, betas @ w <= hi]
     for name, (members, lo, hi) in lim.groups.items():
         groups[f"group {name}"] = [cp.sum(w[members]) >= lo, cp.sum(w[members]) <= hi]
-    if lim.max_short is not None:
-        capped = np.isfinite(lim.max_short)
-        if capped.any():
-            groups["locates"] = [v[np.nonzero(capped)[0]] <= lim.max_short[capped]]
+    if lim.max_short is not None and np.isfinite(lim.max_short).any():
+        groups["locates"] = []  # variable bounds on the short part
     if lim.turnover is not None:
-        current = np.zeros(n) if p.current is None else p.current
+        current = np.zeros(p.risk.n) if p.current is None else p.current
         groups["turnover"] = [cp.norm1(w - current) <= lim.turnover]
     return groups
 
@@ -212,7 +229,7 @@ def _constraint_groups(p: Problem, u, v, w, net_lo, net_hi, gross) -> dict[str, 
 def compile_problem(p: Problem, *, drop: tuple[str, ...] = (), feasibility: bool = False) -> Compiled:
     """Build the cvxpy program of ``p`` (``drop`` removes constraint groups, for diagnosis)."""
     n = p.risk.n
-    u, v = cp.Variable(n, nonneg=True, name="long"), cp.Variable(n, nonneg=True, name="short")
+    u, v = _variables(p, drop)
     w = u - v
     gamma = cp.Parameter(nonneg=True, value=float(p.gamma), name="gamma")
     net_lo = cp.Parameter(value=float(p.limits.net[0]), name="net_lo")
