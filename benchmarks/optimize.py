@@ -55,15 +55,22 @@ def seed_solve(sigma: np.ndarray, mu: np.ndarray) -> float:
 
 def memory_case(n: int) -> dict:
     """Run the cold solve for ``n`` names in a fresh process; report its time and peak RSS."""
-    code = (
-        "import sys, time, resource, json; sys.path.insert(0, %r);"
-        "import optimize as b;"
-        "rets, mu = b.panel(%d); m = b.risk_model(rets, 'factor', factors=8);"
-        "t = time.perf_counter(); r = b.solve(b.our_problem(m, mu)); t = time.perf_counter() - t;"
-        "print(json.dumps({'solve_s': t, 'peak_rss_mib': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,"
-        "'status': r.status, 'max_violation': r.max_violation}))"
-    ) % (str(Path(__file__).parent), n)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    code = """
+import json, resource, sys, time
+sys.path.insert(0, sys.argv[1])
+import optimize as b
+rets, mu = b.panel(int(sys.argv[2]))
+model = b.risk_model(rets, "factor", factors=8)
+start = time.perf_counter()
+result = b.solve(b.our_problem(model, mu))
+elapsed = time.perf_counter() - start
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"solve_s": elapsed, "peak_rss_mib": peak, "status": result.status,
+                  "max_violation": result.max_violation}))
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(Path(__file__).parent), str(n)], capture_output=True, text=True, check=True
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 

@@ -37,6 +37,8 @@ data_app = typer.Typer(help="Prices and benchmark rates.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 book_app = typer.Typer(help="Client books: positions, marks, exposures.", no_args_is_help=True)
 app.add_typer(book_app, name="book")
+statarb_app = typer.Typer(help="Pairs: scan, Kalman hedge ratios, signals, back-tests.", no_args_is_help=True)
+app.add_typer(statarb_app, name="statarb")
 
 _out = Console(soft_wrap=True)
 _err = Console(stderr=True, soft_wrap=True)
@@ -452,6 +454,54 @@ def optimize(
                 f"  γ={point['gamma']:g}: vol {point['volatility_ann']:.2%}, return {point['expected_return_ann']:+.2%}"
             )
         _render_notes(report.notes)
+
+    run(job, render, as_json)
+
+
+# ------------------------------------------------------------------ statarb
+def _universe(universe: str | None, tickers: list[str] | None) -> list[str]:
+    return [*(universe or "").replace(",", " ").split(), *(tickers or [])]
+
+
+@statarb_app.command("scan")
+def statarb_scan(
+    tickers: Annotated[list[str] | None, typer.Argument(help="More universe tickers.", show_default=False)] = None,
+    universe: Annotated[str | None, typer.Option("--universe", help="Tickers (default: all the source has).")] = None,
+    source: SourceOpt = "sample",
+    start: StartOpt = None,
+    end: EndOpt = None,
+    interval: IntervalOpt = "1d",
+    fdr: Annotated[float, typer.Option("--fdr", help="False-discovery rate; only discoveries are kept.")] = 0.05,
+    keep_all: Annotated[bool, typer.Option("--all", help="List every pair, not only discoveries.")] = False,
+    lags: Annotated[int, typer.Option("--lags", help="ADF lags on the residual.")] = 1,
+    offline: OfflineOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Engle-Granger on every pair, ranked, with Benjamini-Hochberg q-values."""
+    from astra.data import load_prices
+    from astra.statarb.scan import scan
+
+    def job():
+        names = _universe(universe, tickers) or None
+        data = load_prices(names, source, start, end, interval=interval, offline=offline)
+        return scan(data.prices, lags=lags, fdr=fdr, only_discoveries=not keep_all)
+
+    def render(result) -> None:
+        shown = result.table.head(25)
+        table = Table(
+            title=f"{result.bars} bars, {result.tested} pairs tested, {len(result.table)} listed, FDR {result.fdr:g} "
+            f"({'all pairs' if keep_all else 'discoveries only'})"
+        )
+        for col in ("y", "x", "EG stat", "p", "q", "beta", "half-life", "spread vol"):
+            table.add_column(col, justify="left" if col in ("y", "x") else "right")
+        for _, r in shown.iterrows():
+            table.add_row(
+                r.y, r.x, f"{r.eg_stat:.2f}", f"{r.p_value:.4f}", f"{r.q_value:.4f}", f"{r.beta:.3f}",
+                f"{r.half_life_bars:.1f}", f"{r.spread_vol:.4f}",
+            )  # fmt: skip
+        _out.print(table)
+        if result.table.empty:
+            _out.print("no pair passes the FDR level; --all lists every pair")
 
     run(job, render, as_json)
 

@@ -173,3 +173,45 @@ def test_metrics_flag_a_short_sample():
     assert m.total_return == pytest.approx((20 - 2.12) / 1_000)
     # equity 1,000 → 998.93 (entry cost) → 1,018.93 → 1,017.88 (exit cost): the deeper fall is the first
     assert m.max_drawdown == pytest.approx(max(1.07 / 1_000, 1.05 / 1_018.93))
+
+
+# ---------------------------------------------------------------- fused kernel and sweep
+def random_pair(n=3_000, seed=5):
+    rng = np.random.default_rng(seed)
+    index = pd.date_range("2026-03-02 09:30", periods=n, freq="min")
+    px = 50 + np.cumsum(rng.normal(0, 0.05, n))
+    spread = np.zeros(n)
+    for t in range(1, n):
+        spread[t] = 0.95 * spread[t - 1] + rng.normal(0, 0.1)
+    py = 1.5 * px + 30 + spread
+    beta = 1.5 + rng.normal(0, 0.01, n)
+    return pd.Series(py, index=index), pd.Series(px, index=index), beta, spread / spread.std()
+
+
+def test_fused_kernel_equals_the_backtest():
+    from astra.statarb._fast import fused_pnl
+    from astra.statarb.signals import session_positions
+
+    y, x, beta, z = random_pair()
+    rules = SignalRules(entry=1.5, exit=0.3, stop=3.5, warmup=10, max_hold=50)
+    reference = backtest(y, x, beta, hold_positions(z, rules, y.index), cost_bps=2.0, dollar_neutral=True)
+    bar_in, left = session_positions(y.index)
+    fast = fused_pnl(z, y.to_numpy(), x.to_numpy(), beta, bar_in, left, 1.5, 0.3, 3.5, 50, 10, 0, False,
+                     1e6, 2e-4, True)  # fmt: skip
+    np.testing.assert_allclose(fast, reference.bars["pnl"].to_numpy(), rtol=1e-10, atol=1e-8)
+
+
+def test_sweep_cells_equal_single_backtests():
+    from astra.statarb.sweep import parse_range, sweep
+
+    y, x, beta, z = random_pair()
+    entries, exits = parse_range("1.5:2.5:0.5", "--entry"), parse_range("0:1:0.5", "--exit")
+    assert entries.tolist() == [1.5, 2.0, 2.5] and exits.tolist() == [0.0, 0.5, 1.0]
+    rules = SignalRules(entry=2, exit=0.5, stop=4, warmup=0)
+    grid = sweep(y, x, beta, z, entries, exits, rules, cost_bps=1.0).table
+    for _, cell in grid.sample(4, random_state=0).iterrows():
+        one = backtest(y, x, beta, hold_positions(z, SignalRules(entry=cell.entry, exit=cell.exit, stop=4, warmup=0)))
+        assert cell.total_return == pytest.approx(one.bars["pnl"].sum() / 1e6, rel=1e-9, abs=1e-12)
+        assert cell.trades == len(one.trades)
+    with pytest.raises(InputError, match="start:stop:step"):
+        parse_range("3:1:0.5", "--entry")

@@ -31,6 +31,17 @@ from astra.funding.daycount import check_day_count
 __all__ = ["BacktestResult", "backtest"]
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def size_spread(s, py, px, b, capital, dollar_neutral):  # pragma: no cover
+    """Shares (y, x) of a new spread position ``s`` sized at prices ``py``, ``px`` with hedge ratio ``b``."""
+    if s == 0:
+        return 0.0, 0.0
+    if dollar_neutral:
+        return s * 0.5 * capital / py, -s * np.sign(b) * 0.5 * capital / px
+    units = capital / (py + abs(b) * px)
+    return s * units, -s * b * units
+
+
 @numba.njit(cache=True, nogil=True)
 def _shares(py, px, beta, signal, capital, dollar_neutral):  # pragma: no cover
     n = py.shape[0]
@@ -42,18 +53,7 @@ def _shares(py, px, beta, signal, capital, dollar_neutral):  # pragma: no cover
     for t in range(1, n):
         s = signal[t - 1]  # decided at t-1, executed at t
         if s != last:
-            if s == 0:
-                cur_y = 0.0
-                cur_x = 0.0
-            else:
-                b = beta[t - 1]
-                if dollar_neutral:
-                    cur_y = s * 0.5 * capital / py[t - 1]
-                    cur_x = -s * np.sign(b) * 0.5 * capital / px[t - 1]
-                else:
-                    units = capital / (py[t - 1] + abs(b) * px[t - 1])
-                    cur_y = s * units
-                    cur_x = -s * b * units
+            cur_y, cur_x = size_spread(s, py[t - 1], px[t - 1], beta[t - 1], capital, dollar_neutral)
             last = s
         qy[t] = cur_y
         qx[t] = cur_x

@@ -6,8 +6,8 @@ the augmented Dickey–Fuller regression on the residual without a constant,
 t-value and its p-value comes from MacKinnon's (1994) response surface for two
 I(1) series (the coefficients statsmodels publishes). This is what
 ``statsmodels.tsa.stattools.coint(y, x, maxlag=p, autolag=None)`` computes, but for
-all pairs at once: the regressions are batched Gram systems, chunked over pairs
-so memory stays bounded.
+all pairs at once, chunked over pairs so memory stays bounded, in a parallel
+numba kernel (:func:`astra.statarb._fast.eg_pairs`).
 
 Many pairs means many tests: q-values control the false-discovery rate
 (Benjamini & Hochberg 1995); ``fdr`` keeps only the discoveries.
@@ -63,41 +63,17 @@ def benjamini_hochberg(pvalues) -> np.ndarray:
     return out
 
 
-def engle_granger(y: np.ndarray, x: np.ndarray, lags: int = 1) -> dict[str, np.ndarray]:
-    """Engle–Granger for pairs stacked as rows: ``y``, ``x`` of shape (P, T).
+def _pairs_stats(logp: np.ndarray, first: np.ndarray, second: np.ndarray, lags: int) -> dict[str, np.ndarray]:
+    from astra.statarb._fast import eg_pairs
 
-    Returns arrays of length P: ``stat``, ``pvalue``, ``beta``, ``alpha``, ``half_life``
-    (bars, from the AR(1) coefficient of the residual; ``inf`` if not mean reverting)
-    and ``spread_vol`` (residual standard deviation).
-    """
-    y = np.atleast_2d(np.asarray(y, dtype=float))
-    x = np.atleast_2d(np.asarray(x, dtype=float))
-    t = y.shape[1]
+    t = logp.shape[1]
     p = int(lags)
     if p < 0 or t < 3 * (p + 2) + 10:
         raise InputError(f"Engle-Granger needs at least {3 * (p + 2) + 10} bars for {p} lag(s), got {t}")
-    xm, ym = x.mean(axis=1, keepdims=True), y.mean(axis=1, keepdims=True)
-    xc, yc = x - xm, y - ym
-    sxx = np.einsum("pt,pt->p", xc, xc)
-    if np.any(sxx <= 0):
+    flat = np.ptp(logp, axis=1) == 0
+    if flat.any():
         raise InputError("a leg has constant prices over the window; drop it")
-    beta = np.einsum("pt,pt->p", xc, yc) / sxx
-    alpha = ym[:, 0] - beta * xm[:, 0]
-    e = yc - beta[:, None] * xc
-    de = np.diff(e, axis=1)
-    # Regressors for Δe_t, t = p+1..T-1: e_{t-1} and Δe_{t-1..t-p}
-    target = de[:, p:]
-    columns = [e[:, p:-1]] + [de[:, p - k : de.shape[1] - k] for k in range(1, p + 1)]
-    z = np.stack(columns, axis=2)  # (P, n, k)
-    gram = np.einsum("pnk,pnl->pkl", z, z)
-    rhs = np.einsum("pnk,pn->pk", z, target)
-    coef = np.linalg.solve(gram, rhs[..., None])[..., 0]
-    resid = target - np.einsum("pnk,pk->pn", z, coef)
-    nobs, k = target.shape[1], z.shape[2]
-    sigma2 = np.einsum("pn,pn->p", resid, resid) / (nobs - k)
-    inv00 = np.linalg.inv(gram)[:, 0, 0]
-    stat = coef[:, 0] / np.sqrt(sigma2 * inv00)
-    phi = np.einsum("pt,pt->p", e[:, 1:], e[:, :-1]) / np.einsum("pt,pt->p", e[:, :-1], e[:, :-1])
+    stat, beta, alpha, phi, sd = eg_pairs(np.ascontiguousarray(logp), first, second, p)
     with np.errstate(divide="ignore", invalid="ignore"):
         half_life = np.where((phi > 0) & (phi < 1), -np.log(2.0) / np.log(phi), np.inf)
     return {
@@ -106,8 +82,24 @@ def engle_granger(y: np.ndarray, x: np.ndarray, lags: int = 1) -> dict[str, np.n
         "beta": beta,
         "alpha": alpha,
         "half_life": half_life,
-        "spread_vol": e.std(axis=1, ddof=1),
+        "spread_vol": sd,
     }
+
+
+def engle_granger(y, x, lags: int = 1) -> dict[str, np.ndarray]:
+    """Engle–Granger for pairs stacked as rows: ``y``, ``x`` of shape (P, T) (or 1-D for one pair).
+
+    Returns arrays of length P: ``stat``, ``pvalue``, ``beta``, ``alpha``, ``half_life``
+    (bars, from the AR(1) coefficient of the residual; ``inf`` if not mean reverting)
+    and ``spread_vol`` (residual standard deviation).
+    """
+    y = np.atleast_2d(np.asarray(y, dtype=float))
+    x = np.atleast_2d(np.asarray(x, dtype=float))
+    if y.shape != x.shape:
+        raise InputError(f"legs differ in shape: {y.shape} and {x.shape}")
+    pairs = y.shape[0]
+    rows = np.arange(pairs, dtype=np.int64)
+    return _pairs_stats(np.vstack([y, x]), rows, rows + pairs, lags)
 
 
 @dataclass(frozen=True)
@@ -119,6 +111,7 @@ class ScanResult:
     lags: int
     bars: int
     log_prices: bool
+    tested: int
 
     @property
     def discoveries(self) -> pd.DataFrame:
@@ -130,7 +123,7 @@ class ScanResult:
     def to_dict(self) -> dict[str, Any]:
         rows = self.table.replace({np.inf: None}).to_dict(orient="records")
         return {
-            "pairs": len(self.table),
+            "pairs_tested": self.tested,
             "discoveries": int((self.table["q_value"] <= self.fdr).sum()),
             "fdr": self.fdr,
             "lags": self.lags,
@@ -167,11 +160,11 @@ def scan(
         if np.any(values <= 0):
             raise InputError("log prices need positive prices")
         values = np.log(values)
-    pairs = np.array(list(itertools.combinations(range(len(names)), 2)))
-    parts = []
-    for start in range(0, len(pairs), block):
-        chunk = pairs[start : start + block]
-        parts.append(engle_granger(values[chunk[:, 0]], values[chunk[:, 1]], lags))
+    pairs = np.array(list(itertools.combinations(range(len(names)), 2)), dtype=np.int64)
+    parts = [
+        _pairs_stats(values, chunk[:, 0].copy(), chunk[:, 1].copy(), lags)
+        for chunk in (pairs[i : i + block] for i in range(0, len(pairs), block))
+    ]
     stats = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
     table = pd.DataFrame(
         {
@@ -188,4 +181,4 @@ def scan(
     table = table.sort_values(["p_value", "eg_stat"], kind="stable").reset_index(drop=True)
     if only_discoveries:
         table = table[table["q_value"] <= fdr].reset_index(drop=True)
-    return ScanResult(table=table, fdr=fdr, lags=int(lags), bars=len(frame), log_prices=log_prices)
+    return ScanResult(table=table, fdr=fdr, lags=int(lags), bars=len(frame), log_prices=log_prices, tested=len(pairs))

@@ -50,43 +50,52 @@ class SignalRules:
                 raise InputError(f"--{name.replace('_', '-')} {value!r} must be a whole number of bars ≥ 0")
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def hold_step(
+    zt, t, pos, held, cooling, bar_in, left, entry, exit_, stop, max_hold, warmup, quiet, flat_close
+):  # pragma: no cover
+    """One bar of the state machine: ``(pos, held, cooling)`` after seeing ``z_t``.
+
+    The single definition of the rules; the signal kernel and the fused sweep kernel both call it.
+    """
+    if t < warmup or not np.isfinite(zt):
+        return 0, 0, cooling
+    if cooling and abs(zt) < entry:
+        cooling = False
+    if pos != 0:
+        held += 1
+        done = (pos == 1 and zt >= -exit_) or (pos == -1 and zt <= exit_)
+        if abs(zt) >= stop:
+            done = True
+            cooling = True
+        if max_hold > 0 and held >= max_hold:
+            done = True
+        if done:
+            pos = 0
+            held = 0
+    if pos == 0 and not cooling:
+        quiet_now = bar_in < quiet or left < quiet
+        if not quiet_now and abs(zt) < stop:
+            if zt > entry:
+                pos = -1
+            elif zt < -entry:
+                pos = 1
+    if flat_close and left == 0:
+        pos = 0
+        held = 0
+    return pos, held, cooling
+
+
 @numba.njit(cache=True, nogil=True)
 def _hold(z, bar_in_session, bars_left, entry, exit_, stop, max_hold, warmup, quiet, flat_close):  # pragma: no cover
     n = z.shape[0]
     out = np.zeros(n, dtype=np.int8)
-    pos = 0
-    held = 0
-    cooling = False
+    pos, held, cooling = 0, 0, False
     for t in range(n):
-        zt = z[t]
-        if t < warmup or not np.isfinite(zt):
-            pos = 0
-            held = 0
-            out[t] = 0
-            continue
-        if cooling and abs(zt) < entry:
-            cooling = False
-        if pos != 0:
-            held += 1
-            done = (pos == 1 and zt >= -exit_) or (pos == -1 and zt <= exit_)
-            if abs(zt) >= stop:
-                done = True
-                cooling = True
-            if max_hold > 0 and held >= max_hold:
-                done = True
-            if done:
-                pos = 0
-                held = 0
-        if pos == 0 and not cooling:
-            quiet_now = bar_in_session[t] < quiet or bars_left[t] < quiet
-            if not quiet_now and abs(zt) < stop:
-                if zt > entry:
-                    pos = -1
-                elif zt < -entry:
-                    pos = 1
-        if flat_close and bars_left[t] == 0:
-            pos = 0
-            held = 0
+        pos, held, cooling = hold_step(
+            z[t], t, pos, held, cooling, bar_in_session[t], bars_left[t], entry, exit_, stop, max_hold, warmup,
+            quiet, flat_close,
+        )  # fmt: skip
         out[t] = pos
     return out
 
