@@ -1,0 +1,285 @@
+"""Kalman-filter hedge ratios: model → filter → maximum-likelihood fit → results.
+
+``kalman2`` is the notebook's random-walk regression ``y_t = α_t + β_t x_t + ε_t``,
+done right: the prior comes from OLS on a warm-up window (never ``P₀ = 0``) and
+the noise variances are fitted by maximum likelihood rather than hand-set. Its
+signal is the standardised innovation ``e_t / √S_t``, which has unit variance
+when the model fits.
+
+``kalman3`` adds the spread as its own mean-reverting AR(1) state beside α and
+β (α held constant by default, which identifies the spread), and its signal is
+the *filtered spread state* divided by the spread's stationary standard
+deviation — a level that mean-reverts, not a one-step surprise.
+
+Noise parameters are relative to the observation variance ``r`` and the
+likelihood is concentrated over ``r`` (see :mod:`astra.statarb._kernels`); the
+first ``warmup`` bars form the prior and are not scored.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import minimize
+
+from astra.errors import InputError
+from astra.statarb import _kernels
+
+__all__ = ["MODELS", "KalmanResult", "fit_kalman", "kalman_batch", "kalman_filter"]
+
+MODELS = ("kalman2", "kalman3")
+_PRIOR_INFLATION = 10.0  # OLS covariance × 10: informative about scale, loose about values
+_LOG10_BOUNDS = (-14.0, 2.0)
+_HALF_LIFE_GRID = (3.0, 10.0, 30.0, 100.0, 300.0, 1000.0)  # bars: where kalman3's profile search starts
+
+
+def _arrays(y, x, warmup: int) -> tuple[np.ndarray, np.ndarray, pd.Index | None]:
+    index = y.index if isinstance(y, pd.Series) else None
+    if isinstance(y, pd.Series) and isinstance(x, pd.Series) and not y.index.equals(x.index):
+        raise InputError("the legs are not aligned on the same bars")
+    ya = np.asarray(y, dtype=float)
+    xa = np.asarray(x, dtype=float)
+    if ya.ndim != 1 or ya.shape != xa.shape:
+        raise InputError(f"y and x must be 1-D and the same length, got {ya.shape} and {xa.shape}")
+    if not (np.all(np.isfinite(ya)) and np.all(np.isfinite(xa))):
+        raise InputError("prices contain NaN or inf; clean or align the legs first")
+    if not warmup >= 5:
+        raise InputError(f"warm-up {warmup!r} bars: need at least 5 to form the prior")
+    if len(ya) < warmup + 20:
+        raise InputError(f"{len(ya)} bars: need at least warm-up ({warmup}) + 20")
+    if np.ptp(xa[:warmup]) == 0 or np.ptp(ya) == 0:
+        raise InputError("a leg has constant prices; a hedge ratio is not defined")
+    return ya, xa, index
+
+
+def _ols_prior(y: np.ndarray, x: np.ndarray, warmup: int) -> tuple[np.ndarray, np.ndarray, float]:
+    """Coefficients, scale-free covariance ``(XᵀX)⁻¹·c`` and residual variance on the warm-up bars."""
+    design = np.column_stack([np.ones(warmup), x[:warmup]])
+    coef, *_ = np.linalg.lstsq(design, y[:warmup], rcond=None)
+    resid = y[:warmup] - design @ coef
+    sigma2 = float(resid @ resid / max(warmup - 2, 1))
+    return coef, np.linalg.inv(design.T @ design) * _PRIOR_INFLATION, sigma2
+
+
+@dataclass(frozen=True)
+class KalmanResult:
+    """Filtered paths and fitted parameters of one pair."""
+
+    model: str
+    params: dict[str, float]
+    alpha: np.ndarray
+    beta: np.ndarray
+    spread: np.ndarray
+    zscore: np.ndarray
+    innovation: np.ndarray
+    innovation_var: np.ndarray
+    loglik: float
+    half_life_bars: float
+    warmup: int
+    index: pd.Index | None = field(default=None, compare=False)
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "alpha": self.alpha,
+                "beta": self.beta,
+                "spread": self.spread,
+                "z": self.zscore,
+                "innovation": self.innovation,
+                "innovation_var": self.innovation_var,
+            },
+            index=self.index,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        scored = self.zscore[self.warmup :]
+        return {
+            "model": self.model,
+            "params": dict(self.params),
+            "bars": len(self.beta),
+            "beta_last": float(self.beta[-1]),
+            "alpha_last": float(self.alpha[-1]),
+            "half_life_bars": self.half_life_bars if math.isfinite(self.half_life_bars) else None,
+            "loglik": self.loglik,
+            "z_variance": float(np.var(scored)) if scored.size else None,
+        }
+
+
+def _ar1_half_life(series: np.ndarray) -> float:
+    s = series - series.mean()
+    phi = float(s[1:] @ s[:-1] / (s[:-1] @ s[:-1]))
+    return -math.log(2.0) / math.log(phi) if 0 < phi < 1 else math.inf
+
+
+def _run2(y, x, warmup, qa_rel, qb_rel):
+    coef, p0, _ = _ols_prior(y, x, warmup)
+    alpha, beta, e, s_star = _kernels.kalman2(y, x, qa_rel, qb_rel, coef[0], coef[1], p0[0, 0], p0[0, 1], p0[1, 1])
+    scored = slice(warmup, None)
+    r = float(np.mean(e[scored] ** 2 / s_star[scored]))
+    n = e[scored].size
+    loglik = -0.5 * (n * math.log(2 * math.pi) + np.sum(np.log(r * s_star[scored])) + n)
+    return alpha, beta, e, s_star * r, r, loglik
+
+
+def _run3(y, x, warmup, qa_rel, qb_rel, r_rel, phi):
+    """kalman3 with variances relative to the spread innovation variance (``q_s = 1``)."""
+    coef, p_ab, sigma2 = _ols_prior(y, x, warmup)
+    stationary = 1.0 / (1.0 - phi * phi)
+    m0 = np.array([coef[0], coef[1], 0.0])
+    p0 = np.zeros((3, 3))
+    # the OLS covariance is in units of the warm-up residual variance ≈ the spread's stationary variance
+    p0[:2, :2] = p_ab * stationary
+    p0[2, 2] = stationary
+    states, s_var, e, s_star = _kernels.kalman3(y, x, qa_rel, qb_rel, 1.0, r_rel, phi, m0, p0)
+    scored = slice(warmup, None)
+    scale = float(np.mean(e[scored] ** 2 / s_star[scored]))
+    n = e[scored].size
+    loglik = -0.5 * (n * math.log(2 * math.pi) + np.sum(np.log(scale * s_star[scored])) + n)
+    del sigma2
+    return states, s_var * scale, e, s_star * scale, scale, loglik
+
+
+def _check_variance(value, name):
+    if value is None:
+        return None
+    if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
+        raise InputError(f"{name} {value!r} must be a variance ≥ 0")
+    return float(value)
+
+
+def kalman_filter(
+    y,
+    x,
+    *,
+    model: str = "kalman2",
+    q_alpha: float = 0.0,
+    q_beta: float = 1e-6,
+    r: float = 0.01,
+    phi: float = 0.95,
+    warmup: int = 30,
+) -> KalmanResult:
+    """Filter with given noise parameters (relative to the observation variance, which is estimated).
+
+    Parameters
+    ----------
+    q_alpha, q_beta
+        State noise of α and β per bar, relative to the scale (``kalman2``: the observation
+        variance; ``kalman3``: the spread's innovation variance).
+    r, phi
+        ``kalman3``: observation variance relative to the spread's innovation variance, and
+        the spread's AR(1) coefficient.
+    """
+    if model not in MODELS:
+        raise InputError(f"--model {model!r} is not one of {', '.join(MODELS)}")
+    ya, xa, index = _arrays(y, x, warmup)
+    qa, qb, r_rel = (_check_variance(v, n) for v, n in ((q_alpha, "q_alpha"), (q_beta, "q_beta"), (r, "r")))
+    if model == "kalman2":
+        alpha, beta, e, s, r, loglik = _run2(ya, xa, warmup, qa, qb)
+        z = e / np.sqrt(s)
+        spread = ya - alpha - beta * xa
+        params = {"r": r, "q_alpha": qa * r, "q_beta": qb * r}
+        half_life = _ar1_half_life((ya - beta * xa)[warmup:])
+    else:
+        if not 0 < phi < 1:
+            raise InputError(f"phi {phi!r} must be in (0, 1) for a mean-reverting spread")
+        states, _s_var, e, s, scale, loglik = _run3(ya, xa, warmup, qa, qb, r_rel, phi)
+        alpha, beta, spread = states[:, 0], states[:, 1], states[:, 2]
+        z = spread / math.sqrt(scale / (1 - phi * phi))  # the spread's stationary sd
+        params = {"r": r_rel * scale, "q_alpha": qa * scale, "q_beta": qb * scale, "q_s": scale, "phi": phi}
+        half_life = -math.log(2.0) / math.log(phi)
+    z = z.copy()
+    z[:warmup] = np.nan  # the prior's bars carry no signal
+    return KalmanResult(model, params, alpha, beta, spread, z, e, s, float(loglik), half_life, warmup, index)
+
+
+def fit_kalman(y, x, *, model: str = "kalman2", warmup: int = 30, fit_alpha: bool = False) -> KalmanResult:
+    """Fit the noise parameters by maximum (concentrated) likelihood, then filter.
+
+    ``kalman2`` fits ``q_β`` (and ``q_α`` with ``fit_alpha``); ``kalman3`` fits ``q_β``,
+    ``q_s`` and ``φ`` with α constant (``fit_alpha`` frees it).
+    """
+    if model not in MODELS:
+        raise InputError(f"--model {model!r} is not one of {', '.join(MODELS)}")
+    ya, xa, _ = _arrays(y, x, warmup)
+
+    def unpack(theta):
+        logs = np.clip(theta, *_LOG10_BOUNDS)
+        return 10.0**logs
+
+    if model == "kalman2":
+
+        def objective(theta):
+            qb, qa = unpack(theta[:1])[0], (unpack(theta[1:])[0] if fit_alpha else 0.0)
+            return -_run2(ya, xa, warmup, qa, qb)[5]
+
+        start = [-6.0, -6.0] if fit_alpha else [-6.0]
+        bounds = [_LOG10_BOUNDS] * len(start)
+        best = _best_of(objective, [start, [s - 3 for s in start], [s + 3 for s in start]], bounds)
+        qb = 10.0 ** best.x[0]
+        qa = 10.0 ** best.x[1] if fit_alpha else 0.0
+        return kalman_filter(y, x, model=model, q_alpha=qa, q_beta=qb, warmup=warmup)
+
+    def objective3(theta):
+        qb, r_rel = 10.0 ** np.clip(theta[0], *_LOG10_BOUNDS), 10.0 ** np.clip(theta[1], *_LOG10_BOUNDS)
+        phi = 1.0 / (1.0 + math.exp(-theta[2]))
+        qa = 10.0 ** np.clip(theta[3], *_LOG10_BOUNDS) if fit_alpha else 0.0
+        return -_run3(ya, xa, warmup, qa, qb, r_rel, min(phi, 0.99999))[5]
+
+    # The likelihood is flat along φ with local optima near φ → 1 (a random-walk spread
+    # competing with α): profile over a grid of half-lives first, then polish jointly.
+    bounds = [_LOG10_BOUNDS, _LOG10_BOUNDS, (-10.0, 12.0)] + ([_LOG10_BOUNDS] if fit_alpha else [])
+    profiles = []
+    for half_life in _HALF_LIFE_GRID:
+        logit = math.log(1.0 / (1.0 - 0.5 ** (1.0 / half_life)) - 1.0)
+        extra = [-6.0] if fit_alpha else []
+
+        def given_phi(theta, logit=logit, extra=extra):
+            return objective3(np.r_[theta[:2], logit, theta[2:]])
+
+        trial = _best_of(given_phi, [[-5.0, -3.0, *extra]], [bounds[0], bounds[1], *bounds[3:]])
+        profiles.append((trial.fun, np.r_[trial.x[:2], logit, trial.x[2:]]))
+    start = min(profiles, key=lambda item: item[0])[1]
+    best = _best_of(objective3, [start], bounds)
+    phi = min(1.0 / (1.0 + math.exp(-best.x[2])), 0.99999)
+    return kalman_filter(
+        y, x, model=model, q_beta=10.0 ** best.x[0], r=10.0 ** best.x[1], phi=phi,
+        q_alpha=10.0 ** best.x[3] if fit_alpha else 0.0, warmup=warmup,
+    )  # fmt: skip
+
+
+def _best_of(objective, starts, bounds):
+    results = [minimize(objective, np.array(s, dtype=float), method="L-BFGS-B", bounds=bounds) for s in starts]
+    finite = [r for r in results if np.isfinite(r.fun)]
+    if not finite:
+        raise InputError("the Kalman likelihood could not be evaluated; check the legs' prices")
+    return min(finite, key=lambda r: r.fun)
+
+
+def kalman_batch(y, x, *, q_alpha: float = 0.0, q_beta: float = 1e-6, warmup: int = 30) -> dict[str, np.ndarray]:
+    """``kalman2`` for many pairs at once: ``y``, ``x`` of shape (P, T), shared relative noise.
+
+    Returns ``alpha``, ``beta``, ``zscore`` (P, T) and ``r`` (P,); each row equals
+    :func:`kalman_filter` on that pair.
+    """
+    ya = np.ascontiguousarray(y, dtype=float)
+    xa = np.ascontiguousarray(x, dtype=float)
+    if ya.ndim != 2 or ya.shape != xa.shape:
+        raise InputError(f"y and x must be (pairs, bars) arrays of one shape, got {ya.shape} and {xa.shape}")
+    pairs = ya.shape[0]
+    priors = [_ols_prior(ya[p], xa[p], warmup) for p in range(pairs)]
+    a0 = np.array([c[0] for c, _, _ in priors])
+    b0 = np.array([c[1] for c, _, _ in priors])
+    p00 = np.array([p[0, 0] for _, p, _ in priors])
+    p01 = np.array([p[0, 1] for _, p, _ in priors])
+    p11 = np.array([p[1, 1] for _, p, _ in priors])
+    qa = np.full(pairs, float(q_alpha))
+    qb = np.full(pairs, float(q_beta))
+    alpha, beta, e, s_star = _kernels.kalman2_batch(ya, xa, qa, qb, a0, b0, p00, p01, p11)
+    r = np.mean(e[:, warmup:] ** 2 / s_star[:, warmup:], axis=1)
+    z = e / np.sqrt(s_star * r[:, None])
+    z[:, :warmup] = np.nan
+    return {"alpha": alpha, "beta": beta, "zscore": z, "r": r}
