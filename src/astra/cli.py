@@ -242,6 +242,11 @@ def data_rates(
 
 
 # ------------------------------------------------------------------ book & funding
+def _num(value, spec: str) -> str:
+    """``value`` formatted, or ``n/a`` for a missing/NaN figure."""
+    return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else format(value, spec)
+
+
 def _money(value: float) -> str:
     return f"{value:,.2f}"
 
@@ -502,6 +507,137 @@ def statarb_scan(
         _out.print(table)
         if result.table.empty:
             _out.print("no pair passes the FDR level; --all lists every pair")
+
+    run(job, render, as_json)
+
+
+PairX = Annotated[str, typer.Option("--x", help="Hedge leg ticker (x).")]
+PairY = Annotated[str, typer.Option("--y", help="Traded leg ticker (y).")]
+DaysOpt = Annotated[int | None, typer.Option("--days", help="Last N sessions (intraday runs).")]
+ModelOpt = Annotated[str, typer.Option("--model", help="kalman2 | kalman3")]
+FitOpt = Annotated[str, typer.Option("--fit", help="mle | fixed")]
+CostOpt = Annotated[float, typer.Option("--cost-bps", help="Trading cost, bp of traded notional.")]
+CapitalOpt = Annotated[float, typer.Option("--capital", help="Gross notional per position, USD.")]
+NeutralOpt = Annotated[bool, typer.Option("--dollar-neutral", help="Equal dollars per leg instead of beta shares.")]
+WarmupOpt = Annotated[int, typer.Option("--warmup", help="Bars for the prior; no trading before.")]
+StopOpt = Annotated[float, typer.Option("--stop", help="Stop-loss |z|.")]
+
+
+@statarb_app.command("run")
+def statarb_run_cmd(
+    x: PairX,
+    y: PairY,
+    source: SourceOpt = "sample",
+    interval: IntervalOpt = "1d",
+    start: StartOpt = None,
+    end: EndOpt = None,
+    days: DaysOpt = None,
+    model: ModelOpt = "kalman2",
+    fit: FitOpt = "mle",
+    entry: Annotated[float, typer.Option("--entry", help="Enter when |z| exceeds this.")] = 2.0,
+    exit_: Annotated[float, typer.Option("--exit", help="Exit when z crosses back inside this.")] = 0.5,
+    stop: StopOpt = 4.0,
+    max_hold: Annotated[int, typer.Option("--max-hold", help="Max bars in a trade (0 = none).")] = 0,
+    warmup: WarmupOpt = 30,
+    quiet: Annotated[int, typer.Option("--quiet-bars", help="No entries in a session's first/last N bars.")] = 0,
+    flat_close: Annotated[bool, typer.Option("--flat-at-close", help="Close positions at each session end.")] = False,
+    cost_bps: CostOpt = 1.0,
+    half_spread_bps: Annotated[float, typer.Option("--half-spread-bps", help="Half the bid-ask, bp.")] = 0.0,
+    capital: CapitalOpt = 1_000_000.0,
+    dollar_neutral: NeutralOpt = False,
+    rate: Annotated[float | None, typer.Option("--rate", help="Benchmark for overnight funding.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write kalman_signals and trades here.")] = None,
+    offline: OfflineOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Kalman hedge ratio, z-score signals with hold logic, and a costed two-leg back-test."""
+    from astra import workflows
+    from astra.statarb import SignalRules
+
+    def job():
+        rules = SignalRules(entry=entry, exit=exit_, stop=stop, max_hold=max_hold, warmup=warmup,
+                            quiet_bars=quiet, flat_at_close=flat_close)  # fmt: skip
+        return workflows.statarb_run(
+            x, y, source=source, interval=interval, start=start, end=end, days=days, model=model, fit=fit,
+            rules=rules, cost_bps=cost_bps, half_spread_bps=half_spread_bps, capital=capital,
+            dollar_neutral=dollar_neutral, rate=rate, out=out, offline=offline,
+        )  # fmt: skip
+
+    def render(report) -> None:
+        d = report.to_dict()
+        _out.rule(
+            f"[bold]{report.pair[1]} vs {report.pair[0]}[/] ({report.source}, {report.interval}, {d['bars']} bars)"
+        )
+        params = ", ".join(f"{k} {v:.3g}" for k, v in d["params"].items())
+        half = d["half_life_bars"]
+        _out.print(
+            f"{d['model']}: {params}; beta now {d['beta_last']:.4f}; "
+            f"half-life {'n/a' if half is None else f'{half:.1f} bars'}; z variance {d['z_variance']:.3f}"
+        )
+        lo, hi = d["sharpe_ci95"]
+        _out.print(
+            f"{d['trades']} trades, total return {d['total_return']:+.3%}, Sharpe {_num(d['sharpe_ann'], '.2f')} "
+            f"(95% CI {_num(lo, '.2f')} to {_num(hi, '.2f')}), max drawdown {d['max_drawdown']:.2%}, "
+            f"hit rate {_num(d['hit_rate'], '.0%')}, avg hold {_num(d['avg_hold_bars'], '.1f')} bars; "
+            f"costs {_money(d['costs'])}, funding {_money(d['borrow'])}"
+        )
+        _render_notes(report.notes)
+        if report.files:
+            _err.print("wrote: " + ", ".join(report.files))
+
+    run(job, render, as_json)
+
+
+@statarb_app.command("sweep")
+def statarb_sweep_cmd(
+    x: PairX,
+    y: PairY,
+    entry: Annotated[str, typer.Option("--entry", help="Range start:stop:step, e.g. 1.5:3:0.25")] = "1.5:3:0.25",
+    exit_: Annotated[str, typer.Option("--exit", help="Range start:stop:step, e.g. 0:1:0.25")] = "0:1:0.25",
+    source: SourceOpt = "sample",
+    interval: IntervalOpt = "1d",
+    start: StartOpt = None,
+    end: EndOpt = None,
+    days: DaysOpt = None,
+    model: ModelOpt = "kalman2",
+    fit: FitOpt = "mle",
+    stop: StopOpt = 4.0,
+    warmup: WarmupOpt = 30,
+    cost_bps: CostOpt = 1.0,
+    capital: CapitalOpt = 1_000_000.0,
+    dollar_neutral: NeutralOpt = False,
+    offline: OfflineOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Net Sharpe, return and trades over an entry x exit grid (in-sample: the best cell is biased)."""
+    from astra import workflows
+    from astra.statarb import SignalRules
+    from astra.statarb.sweep import parse_range
+
+    def job():
+        entries, exits = parse_range(entry, "--entry"), parse_range(exit_, "--exit")
+        if stop <= entries.max():
+            from astra.errors import InputError
+
+            raise InputError(f"--stop {stop:g} must be above the largest entry {entries.max():g}")
+        rules = SignalRules(entry=float(entries.min()), exit=float(min(exits.min(), entries.min() - 1e-9)),
+                            stop=stop, warmup=warmup)  # fmt: skip
+        return workflows.statarb_sweep(
+            x, y, entries, exits, source=source, interval=interval, start=start, end=end, days=days, model=model,
+            fit=fit, rules=rules, cost_bps=cost_bps, capital=capital, dollar_neutral=dollar_neutral,
+            offline=offline,
+        )  # fmt: skip
+
+    def render(result) -> None:
+        grid = result.table.pivot(index="entry", columns="exit", values="sharpe_ann")
+        table = Table(title="net Sharpe ratio (after trading costs, before funding) by entry (rows) and exit")
+        table.add_column("entry")
+        for col in grid.columns:
+            table.add_column(f"{col:g}", justify="right")
+        for entry_value, row in grid.iterrows():
+            table.add_row(f"{entry_value:g}", *("" if math.isnan(v) else f"{v:.2f}" for v in row))
+        _out.print(table)
+        _err.print(f"warning: {result.warning}", highlight=False)
 
     run(job, render, as_json)
 

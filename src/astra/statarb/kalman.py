@@ -8,8 +8,8 @@ when the model fits.
 
 ``kalman3`` adds the spread as its own mean-reverting AR(1) state beside α and
 β (α held constant by default, which identifies the spread), and its signal is
-the *filtered spread state* divided by the spread's stationary standard
-deviation — a level that mean-reverts, not a one-step surprise.
+the *filtered spread state* divided by its own model standard deviation
+``√(Var s − P_ss,t)`` — a level that mean-reverts, not a one-step surprise.
 
 Noise parameters are relative to the observation variance ``r`` and the
 likelihood is concentrated over ``r`` (see :mod:`astra.statarb._kernels`); the
@@ -186,9 +186,12 @@ def kalman_filter(
     else:
         if not 0 < phi < 1:
             raise InputError(f"phi {phi!r} must be in (0, 1) for a mean-reverting spread")
-        states, _s_var, e, s, scale, loglik = _run3(ya, xa, warmup, qa, qb, r_rel, phi)
+        states, s_var, e, s, scale, loglik = _run3(ya, xa, warmup, qa, qb, r_rel, phi)
         alpha, beta, spread = states[:, 0], states[:, 1], states[:, 2]
-        z = spread / math.sqrt(scale / (1 - phi * phi))  # the spread's stationary sd
+        # Var(ŝ_t) = Var(s) − E[Var(s | F_t)]: the filtered state's own spread under the model,
+        # so z has unit variance when the model fits (dividing by sd(s) would shrink it).
+        stationary = scale / (1 - phi * phi)
+        z = spread / np.sqrt(np.maximum(stationary - s_var, 1e-12 * stationary))
         params = {"r": r_rel * scale, "q_alpha": qa * scale, "q_beta": qb * scale, "q_s": scale, "phi": phi}
         half_life = -math.log(2.0) / math.log(phi)
     z = z.copy()

@@ -1,0 +1,204 @@
+"""The stat-arb workflow: load a pair → Kalman hedge ratio → signals → costed back-test → metrics."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from astra.config import check_number
+from astra.data import calendar, load_prices
+from astra.errors import InputError
+from astra.funding import FundingTerms
+from astra.statarb import SignalRules, backtest, fit_kalman, hold_positions, kalman_filter, metrics, sweep
+from astra.statarb.kalman import KalmanResult
+from astra.workflows.common import write_frame
+
+__all__ = ["PairLoad", "StatarbReport", "load_pair", "statarb_run", "statarb_sweep"]
+
+
+@dataclass(frozen=True)
+class PairLoad:
+    """Two aligned legs (only bars where both have a price) and where they came from."""
+
+    y: pd.Series
+    x: pd.Series
+    source: str
+    interval: str
+    notes: tuple[str, ...]
+
+
+def load_pair(x: str, y: str, *, source="sample", interval="1d", start=None, end=None, days=None,
+              offline=False, seed=0) -> PairLoad:  # fmt: skip
+    """Load and align the two legs of a pair; bars where either leg is missing are dropped, never filled."""
+    x, y = x.strip().upper(), y.strip().upper()
+    if x == y:
+        raise InputError(f"the pair needs two different tickers, got {x} twice")
+    if days is not None:
+        check_number(days, "--days", minimum=1, maximum=5000)
+        last = pd.Timestamp(end) if end is not None else pd.Timestamp.today().normalize()
+        window = calendar.sessions(last - pd.Timedelta(days=int(days) * 2 + 10), last)
+        if len(window) == 0:
+            raise InputError(f"no XNYS session up to {last.date()}")
+        start = window[-min(int(days), len(window))].date().isoformat()
+        end = last.date().isoformat()
+    data = load_prices([x, y], source, start, end, interval=interval, offline=offline, seed=seed)
+    both = data.prices[[x, y]].dropna()
+    if both.empty:
+        raise InputError(f"{x} and {y} have no bars in common between {start or 'the start'} and {end or 'the end'}")
+    for name in (x, y):
+        if both[name].nunique() < 2:
+            raise InputError(f"{name} has constant prices over the window; a hedge ratio is not defined")
+    dropped = len(data.prices) - len(both)
+    notes = list(data.meta.notes)
+    if dropped:
+        notes.append(f"dropped {dropped} bars where only one leg had a price (never filled across legs)")
+    return PairLoad(both[y], both[x], data.meta.source, data.meta.interval, tuple(notes))
+
+
+@dataclass(frozen=True)
+class StatarbReport:
+    """Everything one pair run produced."""
+
+    pair: tuple[str, str]
+    source: str
+    interval: str
+    kalman: KalmanResult
+    rules: SignalRules
+    signals: pd.DataFrame
+    trades: pd.DataFrame
+    summary: dict[str, Any]
+    elapsed_ms: float
+    notes: tuple[str, ...] = ()
+    files: tuple[str, ...] = field(default_factory=tuple)
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.signals.copy()
+
+    def to_dict(self) -> dict[str, Any]:
+        k = self.kalman.to_dict()
+        return {
+            "pair": {"x": self.pair[0], "y": self.pair[1]},
+            "source": self.source,
+            "interval": self.interval,
+            "bars": k["bars"],
+            "model": k["model"],
+            "params": k["params"],
+            "beta_last": k["beta_last"],
+            "half_life_bars": k["half_life_bars"],
+            "z_variance": k["z_variance"],
+            **self.summary,
+            "elapsed_ms": self.elapsed_ms,
+            "trade_list": [
+                {**row, "entry": str(row["entry"]), "exit": str(row["exit"])}
+                for row in self.trades.to_dict(orient="records")
+            ],
+            "notes": list(self.notes),
+            "files": list(self.files),
+        }
+
+
+def _kalman(pair: PairLoad, model: str, fit: str, warmup: int, q_beta: float | None) -> KalmanResult:
+    if fit == "mle":
+        return fit_kalman(pair.y, pair.x, model=model, warmup=warmup)
+    if fit == "fixed":
+        return kalman_filter(pair.y, pair.x, model=model, q_beta=1e-6 if q_beta is None else q_beta, warmup=warmup)
+    raise InputError(f"--fit {fit!r} is not one of mle, fixed")
+
+
+def statarb_run(
+    x: str,
+    y: str,
+    *,
+    source: str = "sample",
+    interval: str = "1d",
+    start=None,
+    end=None,
+    days: int | None = None,
+    model: str = "kalman2",
+    fit: str = "mle",
+    q_beta: float | None = None,
+    rules: SignalRules | None = None,
+    cost_bps: float = 1.0,
+    half_spread_bps: float = 0.0,
+    capital: float = 1_000_000.0,
+    dollar_neutral: bool = False,
+    rate: float | None = None,
+    funding: FundingTerms | None = None,
+    out: Path | None = None,
+    offline: bool = False,
+    seed: int = 0,
+) -> StatarbReport:
+    """Run one pair end to end; ``out`` receives the signals and trades (CSV and Parquet)."""
+    rules = rules or SignalRules()
+    started = time.perf_counter()
+    pair = load_pair(x, y, source=source, interval=interval, start=start, end=end, days=days, offline=offline,
+                     seed=seed)  # fmt: skip
+    if len(pair.y) < rules.warmup + 20:
+        raise InputError(f"{len(pair.y)} common bars: fewer than the warm-up ({rules.warmup}) + 20")
+    filtered = _kalman(pair, model, fit, max(rules.warmup, 5), q_beta)
+    positions = hold_positions(filtered.zscore, rules, pair.y.index)
+    result = backtest(
+        pair.y, pair.x, filtered.beta, positions, capital=capital, cost_bps=cost_bps,
+        half_spread_bps=half_spread_bps, dollar_neutral=dollar_neutral,
+        funding=(funding or FundingTerms()) if rate is not None else None, rate=rate,
+    )  # fmt: skip
+    stats = metrics(result)
+    bars = result.bars
+    signals = pd.DataFrame(
+        {
+            "x": bars["x"], "y": bars["y"], "alpha": filtered.alpha, "beta": filtered.beta,
+            "spread": filtered.spread, "z": filtered.zscore, "signal": positions,
+            "position_y": bars["shares_y"], "position_x": bars["shares_x"], "costs": bars["costs"],
+            "funding": bars["funding"], "pnl": bars["pnl"],
+        },
+        index=pair.y.index,
+    )  # fmt: skip
+    signals.index.name = "timestamp"
+    notes = list(pair.notes)
+    if stats.note:
+        notes.append(stats.note)
+    if rate is None:
+        notes.append("no --rate: overnight financing and borrow on the legs are not charged")
+    phi = filtered.params.get("phi")
+    if phi is not None and phi >= 0.999:
+        notes.append(f"fitted phi = {phi:.5f}: the spread is not mean reverting at this frequency; no tradable signal")
+    files: list[str] = []
+    if out is not None:
+        from astra._io import ensure_writable_dir
+
+        target = ensure_writable_dir(Path(out), what="--out directory")
+        for name, frame in (("kalman_signals", signals), ("trades", result.trades)):
+            files.append(str(write_frame(frame, target / f"{name}.csv")))
+            files.append(str(write_frame(frame, target / f"{name}.parquet")))
+    summary = stats.to_dict()
+    summary.pop("note", None)
+    summary["cost_bps"] = cost_bps
+    return StatarbReport(
+        pair=(x.upper(), y.upper()),
+        source=pair.source,
+        interval=pair.interval,
+        kalman=filtered,
+        rules=rules,
+        signals=signals,
+        trades=result.trades,
+        summary=summary,
+        elapsed_ms=(time.perf_counter() - started) * 1e3,
+        notes=tuple(notes),
+        files=tuple(files),
+    )
+
+
+def statarb_sweep(x: str, y: str, entries, exits, *, source="sample", interval="1d", start=None, end=None,
+                  days=None, model="kalman2", fit="mle", rules: SignalRules | None = None, cost_bps=1.0,
+                  capital=1e6, dollar_neutral=False, offline=False, seed=0):  # fmt: skip
+    """The (entry, exit) grid of one pair on its fitted z-score (in-sample, and said so)."""
+    rules = rules or SignalRules()
+    pair = load_pair(x, y, source=source, interval=interval, start=start, end=end, days=days, offline=offline,
+                     seed=seed)  # fmt: skip
+    filtered = _kalman(pair, model, fit, max(rules.warmup, 5), None)
+    return sweep(pair.y, pair.x, filtered.beta, filtered.zscore, entries, exits, rules, capital=capital,
+                 cost_bps=cost_bps, dollar_neutral=dollar_neutral)  # fmt: skip
