@@ -546,6 +546,7 @@ def statarb_run_cmd(
     capital: CapitalOpt = 1_000_000.0,
     dollar_neutral: NeutralOpt = False,
     rate: Annotated[float | None, typer.Option("--rate", help="Benchmark for overnight funding.")] = None,
+    split: Annotated[str | None, typer.Option("--split", help="Fit before this date, trade from it.")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Write kalman_signals and trades here.")] = None,
     offline: OfflineOpt = False,
     as_json: JsonOpt = False,
@@ -560,7 +561,7 @@ def statarb_run_cmd(
         return workflows.statarb_run(
             x, y, source=source, interval=interval, start=start, end=end, days=days, model=model, fit=fit,
             rules=rules, cost_bps=cost_bps, half_spread_bps=half_spread_bps, capital=capital,
-            dollar_neutral=dollar_neutral, rate=rate, out=out, offline=offline,
+            dollar_neutral=dollar_neutral, rate=rate, split=split, out=out, offline=offline,
         )  # fmt: skip
 
     def render(report) -> None:

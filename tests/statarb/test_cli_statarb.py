@@ -82,3 +82,24 @@ def test_bad_input(args, code, needle):
     res = invoke("statarb", *args)
     assert res.exit_code == code, (res.stdout, res.stderr)
     assert needle in res.stderr
+
+
+def test_walk_forward_split_fits_before_and_trades_after(tmp_path):
+    from astra.statarb import fit_kalman
+    from astra.workflows import load_pair
+
+    res = invoke(
+        "statarb", "run", "--x", "BAC", "--y", "JPM", "--start", "2015-01-01", "--split", "2020-01-01",
+        "--out", tmp_path, "--json",
+    )  # fmt: skip
+    assert res.exit_code == 0, res.stderr
+    out = json.loads(res.stdout)
+    assert out["out_of_sample"] is True
+    # parameters are the MLE on the formation bars alone, computed independently here
+    pair = load_pair("BAC", "JPM", start="2015-01-01")
+    formation = pair.y.index < "2020-01-01"
+    fitted = fit_kalman(pair.y[formation], pair.x[formation])
+    assert out["params"]["q_beta"] == pytest.approx(fitted.params["q_beta"], rel=1e-9)
+    signals = pd.read_parquet(tmp_path / "kalman_signals.parquet")
+    assert signals.index[0] >= pd.Timestamp("2020-01-01")  # only the trading period is reported
+    assert out["bars"] == len(signals)

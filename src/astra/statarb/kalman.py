@@ -29,7 +29,7 @@ from scipy.optimize import minimize
 from astra.errors import InputError
 from astra.statarb import _kernels
 
-__all__ = ["MODELS", "KalmanResult", "fit_kalman", "kalman_batch", "kalman_filter"]
+__all__ = ["MODELS", "KalmanResult", "fit_kalman", "kalman_batch", "kalman_filter", "refilter"]
 
 MODELS = ("kalman2", "kalman3")
 _PRIOR_INFLATION = 10.0  # OLS covariance × 10: informative about scale, loose about values
@@ -115,17 +115,17 @@ def _ar1_half_life(series: np.ndarray) -> float:
     return -math.log(2.0) / math.log(phi) if 0 < phi < 1 else math.inf
 
 
-def _run2(y, x, warmup, qa_rel, qb_rel):
+def _run2(y, x, warmup, qa_rel, qb_rel, scale=None):
     coef, p0, _ = _ols_prior(y, x, warmup)
     alpha, beta, e, s_star = _kernels.kalman2(y, x, qa_rel, qb_rel, coef[0], coef[1], p0[0, 0], p0[0, 1], p0[1, 1])
     scored = slice(warmup, None)
-    r = float(np.mean(e[scored] ** 2 / s_star[scored]))
+    r = float(np.mean(e[scored] ** 2 / s_star[scored])) if scale is None else scale
     n = e[scored].size
     loglik = -0.5 * (n * math.log(2 * math.pi) + np.sum(np.log(r * s_star[scored])) + n)
     return alpha, beta, e, s_star * r, r, loglik
 
 
-def _run3(y, x, warmup, qa_rel, qb_rel, r_rel, phi):
+def _run3(y, x, warmup, qa_rel, qb_rel, r_rel, phi, scale=None):
     """kalman3 with variances relative to the spread innovation variance (``q_s = 1``)."""
     coef, p_ab, sigma2 = _ols_prior(y, x, warmup)
     stationary = 1.0 / (1.0 - phi * phi)
@@ -136,7 +136,8 @@ def _run3(y, x, warmup, qa_rel, qb_rel, r_rel, phi):
     p0[2, 2] = stationary
     states, s_var, e, s_star = _kernels.kalman3(y, x, qa_rel, qb_rel, 1.0, r_rel, phi, m0, p0)
     scored = slice(warmup, None)
-    scale = float(np.mean(e[scored] ** 2 / s_star[scored]))
+    if scale is None:
+        scale = float(np.mean(e[scored] ** 2 / s_star[scored]))
     n = e[scored].size
     loglik = -0.5 * (n * math.log(2 * math.pi) + np.sum(np.log(scale * s_star[scored])) + n)
     del sigma2
@@ -161,6 +162,7 @@ def kalman_filter(
     r: float = 0.01,
     phi: float = 0.95,
     warmup: int = 30,
+    scale: float | None = None,
 ) -> KalmanResult:
     """Filter with given noise parameters (relative to the observation variance, which is estimated).
 
@@ -172,13 +174,16 @@ def kalman_filter(
     r, phi
         ``kalman3``: observation variance relative to the spread's innovation variance, and
         the spread's AR(1) coefficient.
+    scale
+        The variance scale (``kalman2``: ``r``; ``kalman3``: ``q_s``) when known, e.g. fitted on
+        a formation period; by default it is estimated from these bars (concentrated likelihood).
     """
     if model not in MODELS:
         raise InputError(f"--model {model!r} is not one of {', '.join(MODELS)}")
     ya, xa, index = _arrays(y, x, warmup)
     qa, qb, r_rel = (_check_variance(v, n) for v, n in ((q_alpha, "q_alpha"), (q_beta, "q_beta"), (r, "r")))
     if model == "kalman2":
-        alpha, beta, e, s, r, loglik = _run2(ya, xa, warmup, qa, qb)
+        alpha, beta, e, s, r, loglik = _run2(ya, xa, warmup, qa, qb, scale)
         z = e / np.sqrt(s)
         spread = ya - alpha - beta * xa
         params = {"r": r, "q_alpha": qa * r, "q_beta": qb * r}
@@ -186,7 +191,7 @@ def kalman_filter(
     else:
         if not 0 < phi < 1:
             raise InputError(f"phi {phi!r} must be in (0, 1) for a mean-reverting spread")
-        states, s_var, e, s, scale, loglik = _run3(ya, xa, warmup, qa, qb, r_rel, phi)
+        states, s_var, e, s, scale, loglik = _run3(ya, xa, warmup, qa, qb, r_rel, phi, scale)
         alpha, beta, spread = states[:, 0], states[:, 1], states[:, 2]
         # Var(ŝ_t) = Var(s) − E[Var(s | F_t)]: the filtered state's own spread under the model,
         # so z has unit variance when the model fits (dividing by sd(s) would shrink it).
@@ -252,6 +257,22 @@ def fit_kalman(y, x, *, model: str = "kalman2", warmup: int = 30, fit_alpha: boo
         y, x, model=model, q_beta=10.0 ** best.x[0], r=10.0 ** best.x[1], phi=phi,
         q_alpha=10.0 ** best.x[3] if fit_alpha else 0.0, warmup=warmup,
     )  # fmt: skip
+
+
+def refilter(fitted: KalmanResult, y, x) -> KalmanResult:
+    """Filter new bars with the parameters (and variance scale) of ``fitted``: no re-estimation.
+
+    For walk-forward use: fit on a formation period, then ``refilter`` the whole series so the
+    trading period's signal uses only parameters known before it started.
+    """
+    p = fitted.params
+    if fitted.model == "kalman2":
+        r = p["r"]
+        return kalman_filter(y, x, model="kalman2", q_alpha=p["q_alpha"] / r, q_beta=p["q_beta"] / r,
+                             warmup=fitted.warmup, scale=r)  # fmt: skip
+    qs = p["q_s"]
+    return kalman_filter(y, x, model="kalman3", q_alpha=p["q_alpha"] / qs, q_beta=p["q_beta"] / qs, r=p["r"] / qs,
+                         phi=p["phi"], warmup=fitted.warmup, scale=qs)  # fmt: skip
 
 
 def _best_of(objective, starts, bounds):

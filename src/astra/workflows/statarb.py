@@ -14,7 +14,7 @@ from astra.data import calendar, load_prices
 from astra.errors import InputError
 from astra.funding import FundingTerms
 from astra.statarb import SignalRules, backtest, fit_kalman, hold_positions, kalman_filter, metrics, sweep
-from astra.statarb.kalman import KalmanResult
+from astra.statarb.kalman import KalmanResult, refilter
 from astra.workflows.common import write_frame
 
 __all__ = ["PairLoad", "StatarbReport", "load_pair", "statarb_run", "statarb_sweep"]
@@ -101,12 +101,32 @@ class StatarbReport:
         }
 
 
-def _kalman(pair: PairLoad, model: str, fit: str, warmup: int, q_beta: float | None) -> KalmanResult:
+def _kalman(pair: PairLoad, model: str, fit: str, warmup: int, q_beta: float | None, split=None) -> KalmanResult:
+    """Fit on all bars, or with ``split`` on the formation bars before it, then refilter everything."""
+    if fit not in ("mle", "fixed"):
+        raise InputError(f"--fit {fit!r} is not one of mle, fixed")
+    y, x = pair.y, pair.x
+    if split is not None:
+        cut = int(pair.y.index.searchsorted(_as_stamp(split, pair.y.index)))
+        if cut < warmup + 20 or cut >= len(pair.y) - 1:
+            raise InputError(f"--split {split}: needs at least {warmup + 20} formation bars before it and bars after")
+        y, x = y.iloc[:cut], x.iloc[:cut]
     if fit == "mle":
-        return fit_kalman(pair.y, pair.x, model=model, warmup=warmup)
-    if fit == "fixed":
-        return kalman_filter(pair.y, pair.x, model=model, q_beta=1e-6 if q_beta is None else q_beta, warmup=warmup)
-    raise InputError(f"--fit {fit!r} is not one of mle, fixed")
+        fitted = fit_kalman(y, x, model=model, warmup=warmup)
+    else:
+        fitted = kalman_filter(y, x, model=model, q_beta=1e-6 if q_beta is None else q_beta, warmup=warmup)
+    return fitted if split is None else refilter(fitted, pair.y, pair.x)
+
+
+def _as_stamp(value, index: pd.Index) -> pd.Timestamp:
+    try:
+        stamp = pd.Timestamp(value)
+    except (TypeError, ValueError):
+        raise InputError(f"--split {value!r} is not a date") from None
+    tz = getattr(index, "tz", None)
+    if tz is not None and stamp.tzinfo is None:
+        stamp = stamp.tz_localize(tz)
+    return stamp
 
 
 def statarb_run(
@@ -128,34 +148,46 @@ def statarb_run(
     dollar_neutral: bool = False,
     rate: float | None = None,
     funding: FundingTerms | None = None,
+    split=None,
     out: Path | None = None,
     offline: bool = False,
     seed: int = 0,
 ) -> StatarbReport:
-    """Run one pair end to end; ``out`` receives the signals and trades (CSV and Parquet)."""
+    """Run one pair end to end; ``out`` receives the signals and trades (CSV and Parquet).
+
+    With ``split`` (a date) the Kalman parameters are fitted on the bars before it only,
+    no position is taken before it, and the metrics cover the trading period alone:
+    a walk-forward, out-of-sample result. Without it, everything is in-sample.
+    """
     rules = rules or SignalRules()
     started = time.perf_counter()
     pair = load_pair(x, y, source=source, interval=interval, start=start, end=end, days=days, offline=offline,
                      seed=seed)  # fmt: skip
     if len(pair.y) < rules.warmup + 20:
         raise InputError(f"{len(pair.y)} common bars: fewer than the warm-up ({rules.warmup}) + 20")
-    filtered = _kalman(pair, model, fit, max(rules.warmup, 5), q_beta)
+    filtered = _kalman(pair, model, fit, max(rules.warmup, 5), q_beta, split)
     positions = hold_positions(filtered.zscore, rules, pair.y.index)
+    if split is not None:
+        cut = int(pair.y.index.searchsorted(_as_stamp(split, pair.y.index)))
+        positions[: max(cut - 1, 0)] = 0  # decided at cut-1 → filled at the first trading bar
     result = backtest(
         pair.y, pair.x, filtered.beta, positions, capital=capital, cost_bps=cost_bps,
         half_spread_bps=half_spread_bps, dollar_neutral=dollar_neutral,
         funding=(funding or FundingTerms()) if rate is not None else None, rate=rate,
     )  # fmt: skip
+    if split is not None:
+        result = _trading_period(result, cut)
     stats = metrics(result)
     bars = result.bars
+    keep = slice(len(filtered.beta) - len(bars), None)
     signals = pd.DataFrame(
         {
-            "x": bars["x"], "y": bars["y"], "alpha": filtered.alpha, "beta": filtered.beta,
-            "spread": filtered.spread, "z": filtered.zscore, "signal": positions,
+            "x": bars["x"], "y": bars["y"], "alpha": filtered.alpha[keep], "beta": filtered.beta[keep],
+            "spread": filtered.spread[keep], "z": filtered.zscore[keep], "signal": positions[keep],
             "position_y": bars["shares_y"], "position_x": bars["shares_x"], "costs": bars["costs"],
             "funding": bars["funding"], "pnl": bars["pnl"],
         },
-        index=pair.y.index,
+        index=bars.index,
     )  # fmt: skip
     signals.index.name = "timestamp"
     notes = list(pair.notes)
@@ -176,6 +208,9 @@ def statarb_run(
             files.append(str(write_frame(frame, target / f"{name}.parquet")))
     summary = stats.to_dict()
     summary.pop("note", None)
+    summary["out_of_sample"] = split is not None
+    if split is None:
+        notes.append("in-sample: parameters fitted on the bars traded; use --split DATE for a walk-forward test")
     summary["cost_bps"] = cost_bps
     return StatarbReport(
         pair=(x.upper(), y.upper()),
@@ -190,6 +225,16 @@ def statarb_run(
         notes=tuple(notes),
         files=tuple(files),
     )
+
+
+def _trading_period(result, cut: int):
+    """The back-test restricted to bars from ``cut`` on (trades entered before it cannot exist)."""
+    from dataclasses import replace
+
+    bars = result.bars.iloc[cut:]
+    trades = result.trades[result.trades["entry"] >= bars.index[0]] if len(result.trades) else result.trades
+    return replace(result, bars=bars, trades=trades, costs=float(bars["costs"].sum()),
+                   funding=float(bars["funding"].sum()))  # fmt: skip
 
 
 def statarb_sweep(x: str, y: str, entries, exits, *, source="sample", interval="1d", start=None, end=None,
