@@ -115,13 +115,14 @@ def test_kalman3_fit_on_a_simulated_pair():
 
 def test_batch_equals_single_pairs():
     pairs = [simulate_kalman2(n=500, seed=s)[:2] for s in range(4)]
-    y = np.array([p[0] for p in pairs])
-    x = np.array([p[1] for p in pairs])
+    y = np.column_stack([p[0] for p in pairs])  # (T, P): a column per pair
+    x = np.column_stack([p[1] for p in pairs])
     batch = kalman_batch(y, x, q_alpha=1e-5, q_beta=1e-6, warmup=30)
     for i in range(4):
-        one = kalman_filter(y[i], x[i], q_alpha=1e-5, q_beta=1e-6, warmup=30)
-        np.testing.assert_array_equal(batch["beta"][i], one.beta)
-        np.testing.assert_allclose(batch["zscore"][i], one.zscore, rtol=1e-14, equal_nan=True)
+        one = kalman_filter(y[:, i], x[:, i], q_alpha=1e-5, q_beta=1e-6, warmup=30)
+        np.testing.assert_allclose(batch["beta"][:, i], one.beta, rtol=1e-10)
+        np.testing.assert_allclose(batch["zscore"][:, i], one.zscore, rtol=1e-9, atol=1e-10, equal_nan=True)
+        assert batch["r"][i] == pytest.approx(one.params["r"], rel=1e-10)
 
 
 def test_series_in_frame_out():

@@ -19,7 +19,7 @@ import numpy as np
 __all__ = ["kalman2", "kalman2_batch", "kalman3"]
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, fastmath=True)
 def kalman2(y, x, qa, qb, a0, b0, p00, p01, p11):  # pragma: no cover
     """Filtered α, β (after the update at t), innovation e_t and its variance S_t (all with r = 1)."""
     n = y.shape[0]
@@ -35,14 +35,15 @@ def kalman2(y, x, qa, qb, a0, b0, p00, p01, p11):  # pragma: no cover
         h0 = p00 + p01 * xt
         h1 = p01 + p11 * xt
         s = h0 + xt * h1 + 1.0
+        inv = 1.0 / s
         e = y[t] - a - b * xt
-        k0 = h0 / s
-        k1 = h1 / s
+        k0 = h0 * inv
+        k1 = h1 * inv
         a += k0 * e
         b += k1 * e
-        p00 -= k0 * k0 * s
-        p01 -= k0 * k1 * s
-        p11 -= k1 * k1 * s
+        p00 -= k0 * h0  # P − k kᵀ S, with k S = h
+        p01 -= k0 * h1
+        p11 -= k1 * h1
         alpha[t] = a
         beta[t] = b
         innov[t] = e
@@ -50,21 +51,57 @@ def kalman2(y, x, qa, qb, a0, b0, p00, p01, p11):  # pragma: no cover
     return alpha, beta, innov, svar
 
 
-@numba.njit(cache=True, nogil=True, parallel=True)
-def kalman2_batch(y, x, qa, qb, a0, b0, p00, p01, p11):  # pragma: no cover
-    """:func:`kalman2` for many pairs: rows of ``y``/``x`` (P, T); per-pair parameter arrays."""
-    pairs, n = y.shape
-    beta = np.empty((pairs, n))
-    alpha = np.empty((pairs, n))
-    innov = np.empty((pairs, n))
-    svar = np.empty((pairs, n))
-    for p in numba.prange(pairs):
-        al, be, e, s = kalman2(y[p], x[p], qa[p], qb[p], a0[p], b0[p], p00[p], p01[p], p11[p])
-        alpha[p] = al
-        beta[p] = be
-        innov[p] = e
-        svar[p] = s
-    return alpha, beta, innov, svar
+_BLOCK = 64  # pairs advanced together per time step: independent chains the CPU can overlap
+
+
+@numba.njit(cache=True, nogil=True, fastmath=True, parallel=True)
+def kalman2_batch(y, x, qa, qb, a0, b0, p00, p01, p11, warmup, alpha, beta, zstar):  # pragma: no cover
+    """:func:`kalman2` for many pairs at once; ``y``, ``x`` are (T, P): a column per pair.
+
+    Time-major, pairs innermost in blocks, so one filter's sequential dependency is hidden
+    behind the others' and the inner loop vectorises. Writes α, β and the scale-free
+    standardised innovation ``e_t / √S*_t`` into the (T, P) outputs; returns, per pair, the
+    mean square of the latter after ``warmup`` (the concentrated observation variance ``r̂``).
+    """
+    n, pairs = y.shape
+    r_hat = np.zeros(pairs)
+    blocks = (pairs + _BLOCK - 1) // _BLOCK
+    for blk in numba.prange(blocks):
+        lo = blk * _BLOCK
+        m = min(pairs, lo + _BLOCK) - lo
+        a = a0[lo : lo + m].copy()
+        b = b0[lo : lo + m].copy()
+        c00 = p00[lo : lo + m].copy()
+        c01 = p01[lo : lo + m].copy()
+        c11 = p11[lo : lo + m].copy()
+        acc = np.zeros(m)
+        for t in range(n):
+            scored = 1.0 if t >= warmup else 0.0
+            for j in range(m):
+                p = lo + j
+                xt = x[t, p]
+                q00 = c00[j] + qa[p]
+                q11 = c11[j] + qb[p]
+                q01 = c01[j]
+                h0 = q00 + q01 * xt
+                h1 = q01 + q11 * xt
+                inv = 1.0 / (h0 + xt * h1 + 1.0)
+                e = y[t, p] - a[j] - b[j] * xt
+                k0 = h0 * inv
+                k1 = h1 * inv
+                a[j] += k0 * e
+                b[j] += k1 * e
+                c00[j] = q00 - k0 * h0
+                c01[j] = q01 - k0 * h1
+                c11[j] = q11 - k1 * h1
+                zs = e * np.sqrt(inv)
+                alpha[t, p] = a[j]
+                beta[t, p] = b[j]
+                zstar[t, p] = zs
+                acc[j] += zs * zs * scored
+        for j in range(m):
+            r_hat[lo + j] = acc[j] / max(n - warmup, 1)
+    return r_hat
 
 
 @numba.njit(cache=True, nogil=True)

@@ -284,26 +284,37 @@ def _best_of(objective, starts, bounds):
 
 
 def kalman_batch(y, x, *, q_alpha: float = 0.0, q_beta: float = 1e-6, warmup: int = 30) -> dict[str, np.ndarray]:
-    """``kalman2`` for many pairs at once: ``y``, ``x`` of shape (P, T), shared relative noise.
+    """``kalman2`` for many pairs at once: ``y``, ``x`` of shape (T, P), a column per pair
+    (the layout of a prices DataFrame), with shared relative noise.
 
-    Returns ``alpha``, ``beta``, ``zscore`` (P, T) and ``r`` (P,); each row equals
-    :func:`kalman_filter` on that pair.
+    Returns ``alpha``, ``beta``, ``zscore`` (T, P) and ``r`` (P,); each column equals
+    :func:`kalman_filter` on that pair (to rounding).
     """
     ya = np.ascontiguousarray(y, dtype=float)
     xa = np.ascontiguousarray(x, dtype=float)
     if ya.ndim != 2 or ya.shape != xa.shape:
-        raise InputError(f"y and x must be (pairs, bars) arrays of one shape, got {ya.shape} and {xa.shape}")
-    pairs = ya.shape[0]
-    priors = [_ols_prior(ya[p], xa[p], warmup) for p in range(pairs)]
-    a0 = np.array([c[0] for c, _, _ in priors])
-    b0 = np.array([c[1] for c, _, _ in priors])
-    p00 = np.array([p[0, 0] for _, p, _ in priors])
-    p01 = np.array([p[0, 1] for _, p, _ in priors])
-    p11 = np.array([p[1, 1] for _, p, _ in priors])
+        raise InputError(f"y and x must be (bars, pairs) arrays of one shape, got {ya.shape} and {xa.shape}")
+    if not (np.all(np.isfinite(ya)) and np.all(np.isfinite(xa))):
+        raise InputError("prices contain NaN or inf; clean or align the legs first")
+    n, pairs = ya.shape
+    if n < warmup + 20:
+        raise InputError(f"{n} bars: need at least warm-up ({warmup}) + 20")
+    # The OLS prior of every pair at once, from centred warm-up sums (numerically stable):
+    # b = Sxy/Sxx, a = ȳ − b x̄, (XᵀX)⁻¹ = [[1/W + x̄²/Sxx, −x̄/Sxx], [−x̄/Sxx, 1/Sxx]].
+    xw, yw = xa[:warmup], ya[:warmup]
+    xm, ym = xw.mean(axis=0), yw.mean(axis=0)
+    sxx = ((xw - xm) ** 2).sum(axis=0)
+    if np.any(sxx <= 0):
+        raise InputError("a pair's x leg is constant over the warm-up; a hedge ratio is not defined")
+    b0 = ((xw - xm) * (yw - ym)).sum(axis=0) / sxx
+    a0 = ym - b0 * xm
+    p00 = _PRIOR_INFLATION * (1.0 / warmup + xm * xm / sxx)
+    p01 = _PRIOR_INFLATION * (-xm / sxx)
+    p11 = _PRIOR_INFLATION / sxx
     qa = np.full(pairs, float(q_alpha))
     qb = np.full(pairs, float(q_beta))
-    alpha, beta, e, s_star = _kernels.kalman2_batch(ya, xa, qa, qb, a0, b0, p00, p01, p11)
-    r = np.mean(e[:, warmup:] ** 2 / s_star[:, warmup:], axis=1)
-    z = e / np.sqrt(s_star * r[:, None])
-    z[:, :warmup] = np.nan
+    alpha, beta, z = (np.empty((n, pairs)) for _ in range(3))
+    r = _kernels.kalman2_batch(ya, xa, qa, qb, a0, b0, p00, p01, p11, warmup, alpha, beta, z)
+    z /= np.sqrt(r)  # in place: the arrays are large
+    z[:warmup] = np.nan
     return {"alpha": alpha, "beta": beta, "zscore": z, "r": r}
