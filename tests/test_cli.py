@@ -85,6 +85,13 @@ def test_demo_writes_exports(tmp_path):
     # Cumulative "all" return equals last/first price (independent of our helper).
     expected = prices["AAPL"].iloc[-1] / prices["AAPL"].iloc[0] - 1
     assert payload["cumulative_returns"]["AAPL"]["all"] == pytest.approx(expected)
+    # every module's section is present and its exports exist
+    assert {"funding", "optimize", "statarb"} <= set(payload)
+    for name in ("book_funding.csv", "optimized_weights.csv", "kalman_signals.csv", "pair_scan.csv"):
+        assert (out / name).is_file(), name
+    # the notebook's book is concentrated; the corrected one respects its 25 % bound
+    comparison = payload["optimize"]["comparison"]
+    assert comparison["corrected"]["largest_position"] <= 0.25 + 1e-7 < comparison["notebook"]["largest_position"]
 
 
 def test_demo_unwritable_output_is_exit_2_and_writes_nothing(tmp_path):
