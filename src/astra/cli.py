@@ -151,6 +151,22 @@ def demo(
     run(lambda: workflows.run_demo(out), render, as_json)
 
 
+@app.command()
+def report(
+    out: Annotated[Path, typer.Option("--out", help="Output directory.")] = Path("astra-out"),
+    book: Annotated[Path | None, typer.Option("--book", help="Client book (default: the sample book).")] = None,
+    marks: MarkSourceOpt = "sample",
+    as_json: JsonOpt = False,
+) -> None:
+    """Write report.html (self-contained, opens offline) and every export for a book."""
+    from astra import workflows
+
+    def render(result) -> None:
+        _out.print("wrote: " + ", ".join(result.files))
+
+    run(lambda: workflows.run_demo(out, book=book, marks=marks), render, as_json)
+
+
 # ------------------------------------------------------------------ data
 def _price_table(data, rows: int = 8) -> Table:
     table = Table(title=f"{data.meta.source}: last {min(rows, len(data.prices))} of {len(data.prices)} rows")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ class DemoResult:
     cumulative: pd.DataFrame
     files: tuple[str, ...]
     sections: dict[str, Any] = field(default_factory=dict)
+    objects: dict[str, Any] = field(default_factory=dict, repr=False)  # result objects, for figures
 
     def to_dict(self) -> dict[str, Any]:
         cum = self.cumulative.replace({np.nan: None})
@@ -52,12 +53,21 @@ class DemoResult:
         }
 
 
-def run_demo(out_dir: str | Path = "astra-out", *, tickers=DEMO_TICKERS, start="2015-01-01") -> DemoResult:
-    """The whole pipeline on the offline sample; writes exports into ``out_dir``.
+def run_demo(
+    out_dir: str | Path = "astra-out",
+    *,
+    tickers=DEMO_TICKERS,
+    start="2015-01-01",
+    book: str | Path | None = None,
+    marks: str = "sample",
+) -> DemoResult:
+    """The whole pipeline on the offline sample; writes exports and ``report.html`` into ``out_dir``.
 
-    Nothing touches the network. Files are written atomically, each one whole
-    or not at all.
+    ``book`` replaces the sample client book (its unmarked names priced from ``marks``).
+    Nothing touches the network unless ``marks`` does. Files are written atomically, each
+    one whole or not at all; a bad book is rejected before anything is written.
     """
+    client = load_book(book or SAMPLE_BOOK, source=marks)
     out = ensure_writable_dir(Path(out_dir), what="output directory")
     data = load_prices([*tickers, MARKET_TICKER], "sample", start=start)
     daily = returns(data.prices)
@@ -66,19 +76,28 @@ def run_demo(out_dir: str | Path = "astra-out", *, tickers=DEMO_TICKERS, start="
         write_frame(data.prices, out / "prices.parquet"),
         write_frame(daily, out / "returns.csv"),
     ]
-    book = load_book(SAMPLE_BOOK, source="sample")
-    report = funding_report(book, rate=DEMO_RATE, on=data.prices.index[-1])
+    on = data.prices.index[-1] if book is None else None
+    report = funding_report(client, rate=DEMO_RATE, on=on)
     positions = report.carry.to_frame().join(report.margin.to_frame())
     files.append(write_frame(positions, out / "book_funding.csv"))
     sections = {"funding": {**report.to_dict(), "text": funding_text(report)}}
+    objects: dict[str, Any] = {"funding": report}
     optimized = _optimizer_section(tickers, start)
-    files.append(write_frame(optimized.pop("frame"), out / "optimized_weights.csv"))
+    objects["optimize"] = optimized.pop("reports")
+    frame = optimized.pop("frame")
+    files += [write_frame(frame, out / "optimized_weights.csv"), write_frame(frame, out / "optimized_weights.parquet")]
     sections["optimize"] = optimized
     pairs = _statarb_section(start)
-    files.append(write_frame(pairs.pop("signals"), out / "kalman_signals.csv"))
-    files.append(write_frame(pairs.pop("scan_table"), out / "pair_scan.csv"))
+    objects["statarb"] = pairs.pop("reports")
+    signals, scan_table = pairs.pop("signals"), pairs.pop("scan_table")
+    files += [write_frame(signals, out / "kalman_signals.csv"), write_frame(signals, out / "kalman_signals.parquet")]
+    files.append(write_frame(scan_table, out / "pair_scan.csv"))
     sections["statarb"] = pairs
-    return DemoResult(data=data, cumulative=cumulative, files=tuple(str(f) for f in files), sections=sections)
+    result = DemoResult(data=data, cumulative=cumulative, files=(), sections=sections, objects=objects)
+    from astra.reporting import write_report
+
+    files.append(write_report(result, out / "report.html"))
+    return replace(result, files=tuple(str(f) for f in files))
 
 
 def _optimizer_section(tickers, start) -> dict[str, Any]:
@@ -123,7 +142,13 @@ def _optimizer_section(tickers, start) -> dict[str, Any]:
             "moments, Ledoit-Wolf, |w| <= 25 %, 10 bp trading cost and cash-PB funding in the objective",
         ]
     )
-    return {"comparison": rows, "frontier": fixed.frontier, "text": text, "frame": frame}
+    return {
+        "comparison": rows,
+        "frontier": fixed.frontier,
+        "text": text,
+        "frame": frame,
+        "reports": {"notebook": seed, "corrected": fixed},
+    }
 
 
 def _statarb_section(start) -> dict[str, Any]:
@@ -155,4 +180,5 @@ def _statarb_section(start) -> dict[str, Any]:
         "text": "\n".join(lines),
         "signals": intraday.signals,
         "scan_table": scanned.table,
+        "reports": {"scan": scanned, "daily": daily, "intraday": intraday},
     }

@@ -1,0 +1,175 @@
+"""Plotly figures built from ASTRA result objects; the dashboard and the HTML report share them.
+
+Every function takes a result (or a frame) and returns a ``plotly.graph_objects.Figure``;
+nothing here computes finance, it only draws what the engines returned.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+__all__ = [
+    "backtest_exceptions",
+    "carry_components",
+    "carry_positions",
+    "component_var",
+    "cumulative_returns",
+    "frontier",
+    "margin_requirements",
+    "model_comparison",
+    "pair_panels",
+    "pnl_distribution",
+    "stress_bars",
+    "weights",
+]
+
+LONG, SHORT, NEUTRAL = "#1a9850", "#d73027", "#4575b4"
+_LAYOUT = {"template": "plotly_white", "margin": {"l": 60, "r": 20, "t": 50, "b": 40}, "height": 380}
+
+
+def _fig(title: str, **layout) -> go.Figure:
+    fig = go.Figure()
+    fig.update_layout(title=title, **{**_LAYOUT, **layout})
+    return fig
+
+
+def cumulative_returns(prices: pd.DataFrame, title: str = "Growth of $1") -> go.Figure:
+    """Each column's price relative to its first valid value."""
+    fig = _fig(title, yaxis_title="growth of $1")
+    for name in prices.columns:
+        column = prices[name].dropna()
+        if column.empty:
+            continue
+        fig.add_trace(go.Scatter(x=column.index, y=column / column.iloc[0], name=str(name), mode="lines"))
+    return fig
+
+
+def carry_components(carry) -> go.Figure:
+    """One day's carry by component (USD, + = client receives)."""
+    names = [k.replace("_", " ") for k in carry.components]
+    values = list(carry.components.values())
+    fig = _fig(f"Daily carry by component ({carry.model}, {carry.accrual_days} day(s))", yaxis_title="USD")
+    fig.add_trace(go.Bar(x=names, y=values, marker_color=[LONG if v >= 0 else SHORT for v in values]))
+    return fig
+
+
+def carry_positions(carry) -> go.Figure:
+    """Carry of each position, split into financing, rebate and borrow fee."""
+    frame = carry.positions
+    fig = _fig("Daily carry by position", barmode="relative", yaxis_title="USD")
+    for column, color in (("financing", SHORT), ("rebate", LONG), ("borrow_fee", "#fdae61")):
+        fig.add_trace(go.Bar(x=list(frame.index), y=frame[column], name=column.replace("_", " "), marker_color=color))
+    return fig
+
+
+def model_comparison(comparison: dict) -> go.Figure:
+    """Daily carry of one book under each funding convention (the notebook's is ``seed``)."""
+    carry = comparison["daily_carry"]
+    fig = _fig("Same book, four conventions: daily carry", yaxis_title="USD")
+    fig.add_trace(
+        go.Bar(
+            x=list(carry),
+            y=list(carry.values()),
+            marker_color=[NEUTRAL if m != "seed" else "#999999" for m in carry],
+            text=[f"{v:,.2f}" for v in carry.values()],
+        )
+    )
+    return fig
+
+
+def margin_requirements(margin) -> go.Figure:
+    """Requirement under each regime against the account equity."""
+    regimes = {"Reg T initial": margin.reg_t_initial, "FINRA maintenance": margin.finra_maintenance,
+               "portfolio margin": margin.portfolio_margin}  # fmt: skip
+    fig = _fig("Margin requirement vs equity", yaxis_title="USD")
+    fig.add_trace(go.Bar(x=list(regimes), y=list(regimes.values()), marker_color=NEUTRAL, name="requirement"))
+    fig.add_hline(y=margin.equity, line_dash="dash", line_color=LONG, annotation_text="equity")
+    return fig
+
+
+def weights(result, title: str = "Optimised weights (× equity)") -> go.Figure:
+    """Weights as bars, longs green and shorts red."""
+    w = np.asarray(result.weights)
+    fig = _fig(title, yaxis_title="weight", yaxis_tickformat=".0%")
+    fig.add_trace(go.Bar(x=list(result.tickers), y=w, marker_color=[LONG if v >= 0 else SHORT for v in w]))
+    return fig
+
+
+def frontier(points: list[dict], chosen=None) -> go.Figure:
+    """Efficient frontier from a γ sweep (annual volatility vs expected return)."""
+    fig = _fig("Efficient frontier (γ sweep)", xaxis_title="volatility (annual)", yaxis_title="expected return",
+               xaxis_tickformat=".0%", yaxis_tickformat=".0%")  # fmt: skip
+    if points:
+        fig.add_trace(
+            go.Scatter(
+                x=[p["volatility_ann"] for p in points],
+                y=[p["expected_return_ann"] for p in points],
+                mode="lines+markers",
+                text=[f"γ={p['gamma']:g}" for p in points],
+                name="frontier",
+            )
+        )
+    if chosen is not None:
+        fig.add_trace(go.Scatter(x=[chosen.volatility_ann], y=[chosen.expected_return_ann], mode="markers",
+                                 marker={"size": 14, "color": SHORT}, name=f"chosen γ={chosen.gamma:g}"))  # fmt: skip
+    return fig
+
+
+def pair_panels(report) -> go.Figure:
+    """β path, z-score with entry/exit bands and position, and the equity curve net of costs."""
+    s = report.signals
+    rules = report.rules
+    titles = ("hedge ratio β", "z-score, bands and position", "equity (net of costs)")
+    fig = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.05, subplot_titles=titles)
+    x = s.index
+    fig.add_trace(go.Scatter(x=x, y=s["beta"], name="β", line={"color": NEUTRAL}), row=1, col=1)
+    fig.add_trace(go.Scatter(x=x, y=s["z"], name="z", line={"color": "#333333", "width": 1}), row=2, col=1)
+    for level, color in ((rules.entry, SHORT), (-rules.entry, SHORT), (rules.exit, LONG), (-rules.exit, LONG)):
+        fig.add_hline(y=level, line_dash="dot", line_color=color, row=2, col=1)
+    fig.add_trace(go.Scatter(x=x, y=s["signal"], name="position", line={"shape": "hv", "color": "#fdae61"}),
+                  row=2, col=1)  # fmt: skip
+    fig.add_trace(go.Scatter(x=x, y=s["pnl"].cumsum(), name="P&L", line={"color": LONG}), row=3, col=1)
+    fig.update_layout(title=f"{report.pair[1]} vs {report.pair[0]} ({report.kalman.model})",
+                      **{**_LAYOUT, "height": 720})  # fmt: skip
+    return fig
+
+
+def pnl_distribution(pnl, var: float, es: float, title: str = "P&L distribution") -> go.Figure:
+    """Histogram of simulated or historical P&L with VaR and ES marked (as losses)."""
+    fig = _fig(title, xaxis_title="P&L (USD)", yaxis_title="count")
+    fig.add_trace(go.Histogram(x=np.asarray(pnl), nbinsx=120, marker_color=NEUTRAL, name="P&L"))
+    fig.add_vline(x=-var, line_color=SHORT, annotation_text=f"VaR {var:,.0f}")
+    fig.add_vline(x=-es, line_color="#7f0000", line_dash="dash", annotation_text=f"ES {es:,.0f}")
+    return fig
+
+
+def component_var(components: list[dict], title: str = "Component VaR") -> go.Figure:
+    """Euler components by name (they sum to the total)."""
+    names = [c["ticker"] for c in components]
+    values = [c["component_var"] for c in components]
+    fig = _fig(title, yaxis_title="USD")
+    fig.add_trace(go.Bar(x=names, y=values, marker_color=[SHORT if v >= 0 else LONG for v in values]))
+    return fig
+
+
+def stress_bars(table: pd.DataFrame, value: str = "pnl", title: str = "Stress scenarios") -> go.Figure:
+    """Scenario P&L, worst first."""
+    frame = table.sort_values(value)
+    fig = _fig(title, xaxis_title="P&L (USD)", height=max(380, 24 * len(frame)))
+    fig.add_trace(go.Bar(y=[str(i) for i in frame.index], x=frame[value], orientation="h",
+                         marker_color=[SHORT if v < 0 else LONG for v in frame[value]]))  # fmt: skip
+    return fig
+
+
+def backtest_exceptions(pnl: pd.Series, var_forecast: pd.Series, title: str = "VaR backtest") -> go.Figure:
+    """Realised P&L against the (negative) VaR forecast, exceptions marked."""
+    fig = _fig(title, yaxis_title="USD")
+    fig.add_trace(go.Scatter(x=pnl.index, y=pnl, mode="lines", name="P&L", line={"color": "#777777", "width": 1}))
+    fig.add_trace(go.Scatter(x=var_forecast.index, y=-var_forecast, mode="lines", name="−VaR", line={"color": SHORT}))
+    hits = pnl[pnl < -var_forecast.reindex(pnl.index)]
+    fig.add_trace(go.Scatter(x=hits.index, y=hits, mode="markers", name="exceptions",
+                             marker={"color": SHORT, "size": 8, "symbol": "x"}))  # fmt: skip
+    return fig
