@@ -144,3 +144,19 @@ def test_sigkill_mid_write_leaves_a_consistent_store(tmp_path):
         for path in (tmp_path / "frames").glob("*.parquet"):
             pd.read_parquet(path)
     assert len(PriceStore(tmp_path).entries()) >= 1
+
+
+def test_rebuild_keeps_a_live_writers_temporary_file(tmp_path):
+    # A concurrent writer's temporary file (fresh) must survive another process's rebuild; an
+    # orphan of a crashed writer (old) is cleaned up. (Found by test_concurrent_writers_both_land
+    # failing once under load: a rebuild deleted the other writer's file before its rename.)
+    store = PriceStore(tmp_path)
+    store.put(CacheKey("yahoo", ("A",), None, None), PriceData(_daily(cols=("A",)), PriceMeta("yahoo")))
+    frames = next(p for p in tmp_path.iterdir() if p.is_dir() and any(p.glob("*.parquet")))
+    live, orphan = frames / ".live.parquet.x.tmp", frames / ".orphan.parquet.y.tmp"
+    live.write_bytes(b"partial")
+    orphan.write_bytes(b"partial")
+    old = time.time() - 3600
+    os.utime(orphan, (old, old))
+    store.rebuild()
+    assert live.exists() and not orphan.exists()

@@ -17,6 +17,7 @@ import contextlib
 import hashlib
 import json
 import os
+import time
 import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -32,6 +33,8 @@ from astra.data._frame import PriceData, PriceMeta
 from astra.errors import InputError
 
 __all__ = ["CacheKey", "PriceStore", "default_cache_dir"]
+
+_ORPHAN_AGE_S = 600.0  # a temporary file this old has no live writer
 
 _META_KEY = b"astra"
 _MANIFEST_VERSION = 1
@@ -151,7 +154,8 @@ class PriceStore:
     def rebuild(self) -> dict[str, Any]:
         """Rebuild the manifest from the Parquet files present; returns the entries.
 
-        Unreadable files and orphan temporary files are skipped (temporaries removed);
+        Unreadable files and orphan temporary files are skipped (temporaries older than
+        ten minutes removed);
         for each key the newest file wins.
         """
         entries = self._scan()
@@ -166,9 +170,14 @@ class PriceStore:
         entries: dict[str, Any] = {}
         if not self._frames.exists():
             return entries
+        stale = time.time() - _ORPHAN_AGE_S
         for tmp in self._frames.glob(".*.tmp"):
+            # Only orphans of a crashed writer: a fresh temporary file may belong to a writer
+            # in another process that is about to move it into place (it holds its key's lock,
+            # not the manifest's).
             with contextlib.suppress(OSError):
-                tmp.unlink()
+                if tmp.stat().st_mtime < stale:
+                    tmp.unlink()
         for path in sorted(self._frames.glob("*.parquet")):
             try:
                 raw = pq.read_schema(path).metadata or {}
