@@ -16,6 +16,16 @@ MODULES = [
     "astra.funding.daycount",
     "astra.funding.model",
     "astra.funding.margin",
+    "astra.optimize.estimators",
+    "astra.optimize.solve",
+    "astra.risk.scenarios",
+    "astra.risk.var",
+    "astra.risk.attribution",
+    "astra.risk.backtest",
+    "astra.risk.stress",
+    "astra.statarb.scan",
+    "astra.statarb.signals",
+    "astra.statarb.metrics",
 ]
 
 

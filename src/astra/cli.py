@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -37,6 +38,8 @@ data_app = typer.Typer(help="Prices and benchmark rates.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 book_app = typer.Typer(help="Client books: positions, marks, exposures.", no_args_is_help=True)
 app.add_typer(book_app, name="book")
+risk_app = typer.Typer(help="VaR/ES, stress tests and VaR backtests of a book.", no_args_is_help=True)
+app.add_typer(risk_app, name="risk")
 statarb_app = typer.Typer(help="Pairs: scan, Kalman hedge ratios, signals, back-tests.", no_args_is_help=True)
 app.add_typer(statarb_app, name="statarb")
 
@@ -475,6 +478,150 @@ def optimize(
                 f"  γ={point['gamma']:g}: vol {point['volatility_ann']:.2%}, return {point['expected_return_ann']:+.2%}"
             )
         _render_notes(report.notes)
+
+    run(job, render, as_json)
+
+
+# ------------------------------------------------------------------ risk
+LevelOpt = Annotated[float, typer.Option("--level", help="Confidence level, e.g. 0.99.")]
+RiskMethodOpt = Annotated[str, typer.Option("--method", help="param | hist | fhs | mc")]
+RiskSourceOpt = Annotated[str, typer.Option("--source", help="Price history: sample | yahoo | csv:PATH | parquet:PATH")]
+
+
+def _risk_book(book: Path, equity, marks: str, offline: bool):
+    return _load_book(book, equity, marks, None, offline)
+
+
+@risk_app.command("var")
+def risk_var_cmd(
+    book: BookArg,
+    method: RiskMethodOpt = "hist",
+    dist: Annotated[str, typer.Option("--dist", help="normal | t | bootstrap (mc); normal | t (param)")] = "normal",
+    horizon: Annotated[int, typer.Option("--horizon", help="Days; buy-and-hold compounded paths.")] = 1,
+    level: LevelOpt = 0.99,
+    scenarios: Annotated[int, typer.Option("--scenarios", help="Monte-Carlo draws (mc, fhs).")] = 100_000,
+    seed: Annotated[int | None, typer.Option("--seed", help="Random seed (mc, fhs).")] = None,
+    window: Annotated[int | None, typer.Option("--window", help="Last N days of history only.")] = None,
+    scaling: Annotated[str | None, typer.Option("--scaling", help="sqrt: one-day figure x sqrt(h).")] = None,
+    vol_model: Annotated[str, typer.Option("--vol-model", help="fhs: ewma | garch")] = "ewma",
+    source: RiskSourceOpt = "sample",
+    start: StartOpt = None,
+    end: EndOpt = None,
+    equity: EquityOpt = None,
+    marks: MarkSourceOpt = "sample",
+    offline: OfflineOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Value at risk and expected shortfall (positive USD losses), MC errors, Euler components."""
+    from astra.workflows.risk import risk_var
+
+    def job():
+        options = {"method": method, "dist": dist, "horizon": horizon, "level": level, "window": window,
+                   "scaling": scaling}  # fmt: skip
+        if method in ("mc", "fhs"):
+            options.update(scenarios=scenarios, seed=seed)
+        if method == "fhs":
+            options["vol_model"] = vol_model
+        loaded = _risk_book(book, equity, marks, offline)
+        return risk_var(loaded, source=source, start=start, end=end, offline=offline, **options)
+
+    def render(report) -> None:
+        d = report.to_dict()
+        _out.print(
+            f"{d['book']}: {d['method']} {d['level']:.1%} {d['horizon_days']}-day VaR {_money(d['var'])} "
+            f"({d['var_pct_gross']:.2f}% of gross), ES {_money(d['es'])} ({d['es_pct_gross']:.2f}%)"
+        )
+        se = d["mc_std_error"]
+        if se.get("var") is not None:
+            lo, hi = d["ci95"]["var"]
+            ci = f"VaR 95% CI {_money(lo)} .. {_money(hi)}"
+            _out.print(f"standard error: VaR {_money(se['var'])}, ES {_money(se['es'])}; {ci}")
+        table = Table(title="Euler attribution (components sum to the total)")
+        for col in ("ticker", "component VaR", "marginal VaR", "share"):
+            table.add_column(col, justify="left" if col == "ticker" else "right")
+        for c in d["components"]:
+            table.add_row(c["ticker"], _money(c["component_var"]), f"{c['marginal_var']:.4f}", f"{c['pct']:.1f}%")
+        _out.print(table)
+        _out.print(f"{d['observations']} days of history {d['history_start']} .. {d['history_end']} ({d['source']})")
+
+    run(job, render, as_json)
+
+
+@risk_app.command("stress")
+def risk_stress_cmd(
+    book: BookArg,
+    rate: Annotated[float, typer.Option("--rate", help="Benchmark for the funding shock, decimal.")] = 0.043,
+    rate_shock_bp: Annotated[float, typer.Option("--rate-shock-bp", help="Benchmark shock, bp.")] = 100.0,
+    groups: Annotated[Path | None, typer.Option("--groups", help="CSV ticker,group for sector shocks.")] = None,
+    sector_shock: Annotated[float, typer.Option("--sector-shock", help="Sector move, decimal.")] = -0.10,
+    source: RiskSourceOpt = "sample",
+    start: StartOpt = None,
+    end: EndOpt = None,
+    equity: EquityOpt = None,
+    marks: MarkSourceOpt = "sample",
+    offline: OfflineOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """P&L under historical windows, named episodes, hypothetical and funding shocks; reverse stress."""
+    from astra.workflows.optimize import read_ticker_csv
+    from astra.workflows.risk import risk_stress
+
+    def job():
+        loaded = _risk_book(book, equity, marks, offline)
+        mapping = read_ticker_csv(groups, "group", numeric=False) if groups else None
+        return risk_stress(loaded, source=source, start=start, end=end, offline=offline, rate=rate,
+                           rate_shock_bp=rate_shock_bp, groups=mapping, sector_shock=sector_shock)  # fmt: skip
+
+    def render(report) -> None:
+        table = Table(title=f"{report.book.name}: stress scenarios (USD, % of gross)")
+        for col in ("scenario", "kind", "P&L", "% gross", "window"):
+            table.add_column(col, justify="left" if col in ("scenario", "kind", "window") else "right")
+        for name, row in report.table.sort_values("pnl").iterrows():
+            window = "" if not isinstance(row["start"], pd.Timestamp) else f"{row['start'].date()}..{row['end'].date()}"
+            table.add_row(str(name), str(row["kind"]), _money(row["pnl"]), f"{row['pnl_pct_gross']:+.2f}%", window)
+        _out.print(table)
+        rev = report.reverse
+        moves = ", ".join(f"{side} {_num(rev.get(side), '+.2%')}" for side in ("down", "up"))
+        _out.print(f"reverse stress ({rev['regime']}): uniform price move that wipes the margin excess: {moves}")
+        _render_notes(report.notes)
+
+    run(job, render, as_json)
+
+
+@risk_app.command("backtest")
+def risk_backtest_cmd(
+    book: BookArg,
+    method: RiskMethodOpt = "hist",
+    window: Annotated[int, typer.Option("--window", help="Estimation window, days.")] = 500,
+    level: LevelOpt = 0.99,
+    seed: Annotated[int | None, typer.Option("--seed", help="Seed (mc/fhs forecasts, Z2 p-value).")] = 0,
+    source: RiskSourceOpt = "sample",
+    start: StartOpt = None,
+    end: EndOpt = None,
+    equity: EquityOpt = None,
+    marks: MarkSourceOpt = "sample",
+    offline: OfflineOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Rolling one-day VaR/ES forecasts vs realised P&L: Kupiec, Christoffersen, traffic light, ES Z2."""
+    from astra.workflows.risk import risk_backtest
+
+    def job():
+        loaded = _risk_book(book, equity, marks, offline)
+        return risk_backtest(loaded, method=method, window=window, level=level, source=source, start=start,
+                             end=end, offline=offline, seed=seed)  # fmt: skip
+
+    def render(report) -> None:
+        d = report.to_dict()
+        _out.print(
+            f"{d['book']}: {d['method']} VaR {d['level']:.1%}, window {d['window']}: {d['n_exceptions']} exceptions "
+            f"in {d['n_obs']} days (expected {d['expected_exceptions']:.1f})"
+        )
+        _out.print(f"Kupiec POF LR {d['kupiec_lr']:.3f} (p {d['kupiec_pvalue']:.4f}); Christoffersen independence LR "
+                   f"{d['independence_lr']:.3f} (p {d['independence_pvalue']:.4f}); conditional coverage p "
+                   f"{d['conditional_coverage_pvalue']:.4f}")  # fmt: skip
+        _out.print(f"Basel traffic light: {d['traffic_light']}; ES Z2 {_num(d['es_z2'], '.3f')} "
+                   f"(p {_num(d['es_z2_pvalue'], '.4f')})")  # fmt: skip
 
     run(job, render, as_json)
 

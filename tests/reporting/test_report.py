@@ -37,9 +37,10 @@ def test_report_has_every_section_and_figure(demo):
     text = (out / "report.html").read_text(encoding="utf-8")
     inventory = Inventory()
     inventory.feed(text)
-    assert inventory.sections == ["data", "funding", "optimize", "statarb"]
+    assert inventory.sections == ["data", "funding", "optimize", "risk", "statarb"]
     expected = {"cumulative", "carry-components", "carry-positions", "carry-models", "margin", "weights-notebook",
-                "weights-corrected", "frontier", "pair-daily", "pair-intraday"}  # fmt: skip
+                "weights-corrected", "frontier", "pnl-distribution", "component-var", "stress", "backtest",
+                "pair-daily", "pair-intraday"}  # fmt: skip
     assert expected <= set(inventory.figures)
     assert inventory.plotly_divs == len(inventory.figures)  # every figure container holds a rendered plot
     assert inventory.external == []  # opens offline: no remote scripts, styles or images
@@ -48,7 +49,8 @@ def test_report_has_every_section_and_figure(demo):
 
 def test_exports_and_permissions(demo):
     out, result = demo
-    for name in ("optimized_weights.csv", "optimized_weights.parquet", "kalman_signals.csv", "kalman_signals.parquet"):
+    for name in ("optimized_weights.csv", "optimized_weights.parquet", "kalman_signals.csv", "kalman_signals.parquet",
+                 "stress_scenarios.csv", "stress_scenarios.parquet"):  # fmt: skip
         path = out / name
         assert path.is_file() and str(path) in result.files
         assert path.stat().st_mode & 0o044  # readable by group/others like any file the user writes

@@ -113,7 +113,7 @@ def _sections(result) -> list[dict]:
         )
     risk = objs.get("risk")
     if risk is not None:
-        sections.append(risk)
+        sections.append(_risk(result, risk))
     statarb = objs.get("statarb")
     if statarb is not None:
         scan_table = statarb["scan"].table.head(15).set_index(["y", "x"])
@@ -130,6 +130,73 @@ def _sections(result) -> list[dict]:
             }
         )
     return sections
+
+
+def _risk(result, risk: dict) -> dict:
+    var_reports, stress, backtest = risk["var"], risk["stress"], risk["backtest"]
+    summary = pd.DataFrame(
+        {
+            name: {
+                "VaR": r.result.var,
+                "ES": r.result.es,
+                "VaR % gross": r.result.var_pct_gross,
+                "s.e. (VaR)": r.result.mc_std_error.get("var"),
+            }
+            for name, r in var_reports.items()
+        }
+    ).T
+    hist = var_reports["hist"]
+    stress_table = stress.table[["kind", "pnl", "pnl_pct_gross"]]
+    bt = backtest.result
+    tests = pd.DataFrame(
+        {
+            "value": [
+                bt.n_obs,
+                bt.n_exceptions,
+                bt.expected_exceptions,
+                bt.kupiec_pvalue,
+                bt.independence_pvalue,
+                bt.conditional_coverage_pvalue,
+                bt.traffic_light,
+                bt.es_z2,
+            ]
+        },
+        index=[
+            "days",
+            "exceptions",
+            "expected",
+            "Kupiec p",
+            "independence p",
+            "conditional coverage p",
+            "traffic light",
+            "ES Z2",
+        ],
+    )
+    forecasts = backtest.forecasts
+    return {
+        "id": "risk",
+        "title": "Risk: VaR, ES, stress and backtests",
+        "text": result.sections.get("risk", {}).get("text", ""),
+        "tables": [
+            _table(summary, "One-day 99 % VaR and ES by method (USD)"),
+            _table(stress_table, "Stress scenarios (USD, % of gross)"),
+            _table(tests, "VaR backtest"),
+        ],
+        "figures": [
+            _figure(
+                figures.pnl_distribution(
+                    hist.history.pnl, hist.result.var, hist.result.es, "Historical one-day P&L of today's book"
+                ),
+                "pnl-distribution",
+            ),
+            _figure(
+                figures.component_var(var_reports["param"].result.components, "Component VaR (parametric)"),
+                "component-var",
+            ),
+            _figure(figures.stress_bars(stress.table), "stress"),
+            _figure(figures.backtest_exceptions(forecasts["pnl"], forecasts["var"]), "backtest"),
+        ],
+    }
 
 
 def render_report(result) -> str:

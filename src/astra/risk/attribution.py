@@ -213,7 +213,7 @@ def component_table(tickers, exposures, parts: dict, scale: float = 1.0) -> list
                 "exposure": float(e[i]),
                 "marginal_var": float(parts["marginal_var"][i]) * scale,
                 "component_var": comp,
-                "pct_of_var": 100.0 * comp / total if total else float("nan"),
+                "pct": 100.0 * comp / total if total else float("nan"),  # share of total VaR, %
                 "marginal_es": float(parts["marginal_es"][i]) * scale,
                 "component_es": float(parts["component_es"][i]) * scale,
             }

@@ -35,7 +35,7 @@ def lo_sharpe_interval(daily_returns, level: float = 0.95) -> tuple[float, float
     Examples
     --------
     >>> sr, lo, hi = lo_sharpe_interval(np.r_[np.full(126, 0.002), np.full(126, -0.001)])
-    >>> round(sr, 3), round(hi - lo, 3)
+    >>> round(float(sr), 3), round(float(hi - lo), 3)
     (5.281, 4.027)
     """
     from scipy.stats import norm
@@ -49,7 +49,7 @@ def lo_sharpe_interval(daily_returns, level: float = 0.95) -> tuple[float, float
     se = math.sqrt((1 + 0.5 * sr * sr) / n)
     z = norm.ppf(0.5 + level / 2)
     scale = math.sqrt(DAYS_PER_YEAR)
-    return sr * scale, (sr - z * se) * scale, (sr + z * se) * scale
+    return float(sr * scale), float((sr - z * se) * scale), float((sr + z * se) * scale)
 
 
 @dataclass(frozen=True)

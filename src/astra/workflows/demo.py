@@ -17,9 +17,10 @@ from astra.data.providers.sample import MARKET_TICKER, sample_tickers
 from astra.funding import FundingTerms, carry_of_values
 from astra.optimize import NoisyMeanWarning
 from astra.statarb import scan
-from astra.workflows.common import cumulative_returns, write_frame
+from astra.workflows.common import cumulative_returns, usd, write_frame
 from astra.workflows.funding import funding_report, funding_text
 from astra.workflows.optimize import optimize_portfolio
+from astra.workflows.risk import risk_backtest, risk_stress, risk_var
 from astra.workflows.statarb import statarb_run
 
 __all__ = ["DEMO_RATE", "DEMO_TICKERS", "SAMPLE_BOOK", "DemoResult", "run_demo"]
@@ -82,6 +83,12 @@ def run_demo(
     files.append(write_frame(positions, out / "book_funding.csv"))
     sections = {"funding": {**report.to_dict(), "text": funding_text(report)}}
     objects: dict[str, Any] = {"funding": report}
+    risk = _risk_section(client)
+    objects["risk"] = risk.pop("reports")
+    stress_table = risk.pop("stress_table")
+    files += [write_frame(stress_table, out / "stress_scenarios.csv"),
+              write_frame(stress_table, out / "stress_scenarios.parquet")]  # fmt: skip
+    sections["risk"] = risk
     optimized = _optimizer_section(tickers, start)
     objects["optimize"] = optimized.pop("reports")
     frame = optimized.pop("frame")
@@ -182,3 +189,46 @@ def _statarb_section(start) -> dict[str, Any]:
         "scan_table": scanned.table,
         "reports": {"scan": scanned, "daily": daily, "intraday": intraday},
     }
+
+
+def _risk_section(book) -> dict[str, Any]:
+    """VaR/ES four ways on the client book, stress scenarios and a VaR backtest."""
+    start = "2015-01-01"
+    reports = {
+        "param": risk_var(book, method="param", start=start),
+        "hist": risk_var(book, method="hist", start=start),
+        "fhs": risk_var(book, method="fhs", start=start, scenarios=50_000, seed=11),
+        "mc": risk_var(book, method="mc", dist="t", start=start, scenarios=100_000, seed=7),
+    }
+    stress = risk_stress(book, rate=DEMO_RATE)
+    backtest = risk_backtest(book, method="hist", window=250, start=start, seed=0)
+    b = backtest.result
+    lines = [f"One-day 99 % VaR / ES of {book.name!r} (gross ${book.gross:,.0f}), history from {start}:"]
+    for name, report in reports.items():
+        r = report.result
+        se = r.mc_std_error.get("var")
+        error = f" (s.e. ${se:,.0f})" if se else ""
+        lines.append(f"  {name:5s}: VaR ${r.var:,.0f}{error}, ES ${r.es:,.0f} ({r.var_pct_gross:.2f}% of gross)")
+    worst = stress.table["pnl"].idxmin()
+    reverse = stress.reverse
+    lines.append(
+        f"Worst stress: {worst} {usd(stress.table.loc[worst, 'pnl'], 0)}; reverse stress (uniform move wiping "
+        f"the margin excess): up {_pct(reverse.get('up'))}, down {_pct(reverse.get('down'))}"
+    )
+    lines.append(
+        f"Backtest (hist, 250-day window): {b.n_exceptions} exceptions in {b.n_obs} days (expected "
+        f"{b.expected_exceptions:.1f}), Kupiec p {b.kupiec_pvalue:.3f}, Christoffersen p {b.independence_pvalue:.3f}, "
+        f"traffic light {b.traffic_light}"
+    )
+    return {
+        "var": {name: report.to_dict() for name, report in reports.items()},
+        "stress": stress.to_dict(),
+        "backtest": backtest.to_dict(),
+        "text": "\n".join(lines),
+        "stress_table": stress.table,
+        "reports": {"var": reports, "stress": stress, "backtest": backtest},
+    }
+
+
+def _pct(value) -> str:
+    return "none within range" if value is None else f"{value:+.1%}"
