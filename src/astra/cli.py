@@ -170,6 +170,25 @@ def report(
     run(lambda: workflows.run_demo(out, book=book, marks=marks), render, as_json)
 
 
+@app.command()
+def dashboard(
+    port: Annotated[int, typer.Option("--port", help="Port to serve on.")] = 8501,
+    host: Annotated[str, typer.Option("--host", help="Address to bind (loopback by default).")] = "127.0.0.1",
+) -> None:
+    """Serve the Streamlit dashboard (opens on the offline sample; no network needed)."""
+    import subprocess
+
+    from astra.dashboard import APP
+
+    if not 1 <= port <= 65535:
+        _err.print(f"[bold red]error:[/] --port {port} is not a TCP port (1-65535)")
+        raise typer.Exit(2)
+    command = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(port), "--server.address",
+               host, "--server.headless", "true", "--browser.gatherUsageStats", "false"]  # fmt: skip
+    _err.print(f"ASTRA dashboard on http://{host}:{port} (Ctrl-C to stop)")
+    raise typer.Exit(subprocess.call(command))
+
+
 # ------------------------------------------------------------------ data
 def _price_table(data, rows: int = 8) -> Table:
     table = Table(title=f"{data.meta.source}: last {min(rows, len(data.prices))} of {len(data.prices)} rows")

@@ -141,8 +141,9 @@ def pnl_distribution(pnl, var: float, es: float, title: str = "P&L distribution"
     """Histogram of simulated or historical P&L with VaR and ES marked (as losses)."""
     fig = _fig(title, xaxis_title="P&L (USD)", yaxis_title="count")
     fig.add_trace(go.Histogram(x=np.asarray(pnl), nbinsx=120, marker_color=NEUTRAL, name="P&L"))
-    fig.add_vline(x=-var, line_color=SHORT, annotation_text=f"VaR {var:,.0f}")
-    fig.add_vline(x=-es, line_color="#7f0000", line_dash="dash", annotation_text=f"ES {es:,.0f}")
+    fig.add_vline(x=-var, line_color=SHORT, annotation_text=f"VaR {var:,.0f}", annotation_position="top right")
+    fig.add_vline(x=-es, line_color="#7f0000", line_dash="dash", annotation_text=f"ES {es:,.0f}",
+                  annotation_position="top left")  # fmt: skip
     return fig
 
 
