@@ -62,6 +62,7 @@ class Book:
     name: str = "book"
     marks: str = "given"
     notes: tuple[str, ...] = ()
+    group: str = "default"  # account group, for totals across many books
 
     def __post_init__(self) -> None:
         for name in ("quantities", "prices"):
@@ -91,6 +92,7 @@ class Book:
         margin_regime: str = "reg_t",
         name: str = "book",
         price_loader: PriceLoader | None = None,
+        group: str = "default",
     ) -> Book:
         """A book from ``{ticker: shares}`` and ``{ticker: mark}``.
 
@@ -139,6 +141,7 @@ class Book:
             name=name,
             marks=source if len(missing) == len(tickers) and tickers else ("given" if not missing else "mixed"),
             notes=tuple(notes),
+            group=str(group),
         )
 
     def scaled(self, factor: float) -> Book:
@@ -153,6 +156,7 @@ class Book:
             self.name,
             self.marks,
             self.notes,
+            self.group,
         )
 
     # ------------------------------------------------------------------ exposures
@@ -208,6 +212,7 @@ class Book:
             "net": self.net,
             "leverage": self.leverage,
             "margin_regime": self.margin_regime,
+            "group": self.group,
             "funding": self.funding.to_dict(),
             "marks": self.marks,
             "notes": list(self.notes),
@@ -254,6 +259,7 @@ def _toml_book(path: Path, equity: float | None, price_loader: PriceLoader | Non
         margin_regime=account.string("margin", "reg_t", choices=_MARGIN_REGIMES),
         name=str(account.raw("name", path.stem)),
         price_loader=price_loader,
+        group=account.string("group", "default"),
     )
 
 

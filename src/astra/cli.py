@@ -54,6 +54,11 @@ EndOpt = Annotated[str | None, typer.Option("--end", help="Last date, YYYY-MM-DD
 IntervalOpt = Annotated[str, typer.Option("--interval", help="1d | 1m")]
 OfflineOpt = Annotated[bool, typer.Option("--offline", help="Never touch the network; use the cache.")]
 BookArg = Annotated[Path, typer.Argument(help="Book file: TOML, or CSV ticker,quantity[,price].")]
+BooksArg = Annotated[list[Path], typer.Argument(help="Book file(s): TOML, or CSV ticker,quantity[,price].")]
+ClusterOpt = Annotated[
+    str | None, typer.Option("--cluster", help="Run on Dask: local (loopback LocalCluster) or tcp://host:8786")
+]
+ManyOutOpt = Annotated[Path | None, typer.Option("--out", help="Write books.parquet and totals.parquet here.")]
 EquityOpt = Annotated[float | None, typer.Option("--equity", help="Account equity, USD (required for a CSV book).")]
 MarkSourceOpt = Annotated[
     str, typer.Option("--marks", help="Where unmarked names are priced: sample | yahoo | csv:PATH | parquet:PATH")
@@ -300,6 +305,22 @@ def _render_notes(notes) -> None:
         _err.print(f"note: {note}", highlight=False)
 
 
+def _render_many(report) -> None:
+    table = Table(title=f"{len(report.table)} books on {report.workers} worker(s) in {report.elapsed_s:.1f} s")
+    preferred = ("book", "group", "status", "gross", "leverage", "daily_carry", "call", "var", "es")
+    columns = [c for c in preferred if c in report.table.columns]
+    for col in columns:
+        table.add_column(col, justify="left" if col in ("book", "group", "status", "model", "method") else "right")
+    for _, row in report.table.iterrows():
+        table.add_row(*("" if pd.isna(row.get(c)) else (f"{row[c]:,.2f}" if isinstance(row[c], float) else str(row[c]))
+                        for c in columns))  # fmt: skip
+    _out.print(table)
+    if not report.totals.empty:
+        _out.print(report.totals.to_string(float_format=lambda v: f"{v:,.2f}"))
+    for _, row in report.table[report.table["status"] != "ok"].iterrows():
+        _err.print(f"failed: {row['file']}: {row['error']}", highlight=False)
+
+
 @book_app.command("show")
 def book_show(
     book: BookArg,
@@ -331,7 +352,7 @@ def book_show(
 
 @app.command()
 def funding(
-    book: BookArg,
+    book: BooksArg,
     rate: Annotated[float | None, typer.Option("--rate", help="Flat benchmark, decimal (0.0363 = 3.63 %).")] = None,
     rate_source: Annotated[
         str | None, typer.Option("--rate-source", help="irx | csv:PATH | flat:R | synthetic (default irx)")
@@ -346,14 +367,33 @@ def funding(
     marks: MarkSourceOpt = "sample",
     as_of: AsOfOpt = None,
     offline: OfflineOpt = False,
+    cluster: ClusterOpt = None,
+    out: ManyOutOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Daily carry by component and position, margin, and a period accrual (USD, + = client receives)."""
+    """Daily carry by component and position, margin, and a period accrual (USD, + = client receives).
+
+    Several books (or --cluster) give one row per book and totals by account group.
+    """
     from astra import workflows
+
+    if len(book) > 1 or cluster is not None:
+
+        def many():
+            from astra.parallel import runner
+            from astra.workflows.scale import funding_many
+
+            fixing, _ = workflows.resolve_rate(rate, rate_source, date, date, offline=offline)
+            fixing = fixing if isinstance(fixing, float) else fixing.on(date or fixing.rates.index[-1])
+            with runner(cluster) as run:
+                return funding_many(book, run, rate=fixing, model=model, on=date, marks=marks, out=out)
+
+        run(many, _render_many, as_json)
+        return
 
     def job():
         # Unmarked names are priced on the day being accrued unless --as-of says otherwise.
-        loaded = _load_book(book, equity, marks, as_of or date or start, offline)
+        loaded = _load_book(book[0], equity, marks, as_of or date or start, offline)
         return workflows.funding_report(
             loaded,
             rate=rate,
@@ -513,7 +553,7 @@ def _risk_book(book: Path, equity, marks: str, offline: bool):
 
 @risk_app.command("var")
 def risk_var_cmd(
-    book: BookArg,
+    book: BooksArg,
     method: RiskMethodOpt = "hist",
     dist: Annotated[str, typer.Option("--dist", help="normal | t | bootstrap (mc); normal | t (param)")] = "normal",
     horizon: Annotated[int, typer.Option("--horizon", help="Days; buy-and-hold compounded paths.")] = 1,
@@ -529,10 +569,48 @@ def risk_var_cmd(
     equity: EquityOpt = None,
     marks: MarkSourceOpt = "sample",
     offline: OfflineOpt = False,
+    cluster: ClusterOpt = None,
+    chunk: Annotated[int, typer.Option("--chunk", help="Scenarios per task with --cluster (mc).")] = 2_000_000,
+    out: ManyOutOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Value at risk and expected shortfall (positive USD losses), MC errors, Euler components."""
+    """Value at risk and expected shortfall (positive USD losses), MC errors, Euler components.
+
+    Several books give one row per book; one book with --cluster and --method mc runs the
+    scenarios in chunks on the cluster (independent seeded streams, tails merged exactly).
+    """
     from astra.workflows.risk import risk_var
+
+    if len(book) > 1 or cluster is not None:
+
+        def many():
+            from astra.parallel import runner
+            from astra.workflows import scale
+            from astra.workflows.risk import book_history
+
+            with runner(cluster) as run:
+                if len(book) == 1 and method == "mc":
+                    history = book_history(_risk_book(book[0], equity, marks, offline), source=source, start=start,
+                                           end=end, offline=offline)  # fmt: skip
+                    returns = history.returns if window is None else history.returns.iloc[-window:]
+                    return scale.mc_var_chunked(history.exposures, returns, run, scenarios=scenarios, level=level,
+                                                horizon=horizon, dist=dist, seed=seed, chunk=chunk)  # fmt: skip
+                options = {"method": method, "dist": dist, "horizon": horizon, "level": level, "window": window}
+                if method in ("mc", "fhs"):
+                    options.update(scenarios=scenarios, seed=seed)
+                return scale.risk_var_many(book, run, options=options, marks=marks, source=source, start=start,
+                                           end=end, out=out)  # fmt: skip
+
+        def render_many(result) -> None:
+            if hasattr(result, "table"):
+                _render_many(result)
+            else:
+                _out.print(f"{result.level:.1%} VaR {_money(result.var)}, ES {_money(result.es)} from "
+                           f"{result.scenarios:,} scenarios in {result.chunks} chunks on {result.workers} worker(s), "
+                           f"{result.elapsed_s:.1f} s")  # fmt: skip
+
+        run(many, render_many, as_json)
+        return
 
     def job():
         options = {"method": method, "dist": dist, "horizon": horizon, "level": level, "window": window,
@@ -541,7 +619,7 @@ def risk_var_cmd(
             options.update(scenarios=scenarios, seed=seed)
         if method == "fhs":
             options["vol_model"] = vol_model
-        loaded = _risk_book(book, equity, marks, offline)
+        loaded = _risk_book(book[0], equity, marks, offline)
         return risk_var(loaded, source=source, start=start, end=end, offline=offline, **options)
 
     def render(report) -> None:
@@ -646,6 +724,19 @@ def risk_backtest_cmd(
 
 
 # ------------------------------------------------------------------ statarb
+def _read_universe(path: Path) -> list[str]:
+    from astra.errors import InputError
+
+    try:
+        frame = pd.read_csv(path)
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{path}: cannot read the universe file ({exc})") from exc
+    column = next((c for c in frame.columns if str(c).strip().lower() in ("ticker", "symbol")), None)
+    if column is None:
+        raise InputError(f"{path}: needs a 'ticker' column")
+    return [str(t).strip().upper() for t in frame[column].dropna()]
+
+
 def _universe(universe: str | None, tickers: list[str] | None) -> list[str]:
     return [*(universe or "").replace(",", " ").split(), *(tickers or [])]
 
@@ -661,17 +752,29 @@ def statarb_scan(
     fdr: Annotated[float, typer.Option("--fdr", help="False-discovery rate; only discoveries are kept.")] = 0.05,
     keep_all: Annotated[bool, typer.Option("--all", help="List every pair, not only discoveries.")] = False,
     lags: Annotated[int, typer.Option("--lags", help="ADF lags on the residual.")] = 1,
+    universe_file: Annotated[Path | None, typer.Option("--universe-file", help="CSV with a ticker column.")] = None,
+    cluster: ClusterOpt = None,
+    block: Annotated[int, typer.Option("--block", help="Pairs per task with --cluster.")] = 5_000,
     offline: OfflineOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Engle-Granger on every pair, ranked, with Benjamini-Hochberg q-values."""
+    """Engle-Granger on every pair, ranked, with Benjamini-Hochberg q-values (FDR over all pairs)."""
     from astra.data import load_prices
     from astra.statarb.scan import scan
 
     def job():
-        names = _universe(universe, tickers) or None
-        data = load_prices(names, source, start, end, interval=interval, offline=offline)
-        return scan(data.prices, lags=lags, fdr=fdr, only_discoveries=not keep_all)
+        names = _universe(universe, tickers)
+        if universe_file is not None:
+            frame = _read_universe(universe_file)
+            names = [*names, *frame]
+        data = load_prices(names or None, source, start, end, interval=interval, offline=offline)
+        if cluster is None:
+            return scan(data.prices, lags=lags, fdr=fdr, only_discoveries=not keep_all)
+        from astra.parallel import runner
+        from astra.workflows.scale import scan_blocks
+
+        with runner(cluster) as run:
+            return scan_blocks(data.prices, run, lags=lags, fdr=fdr, block=block, only_discoveries=not keep_all)
 
     def render(result) -> None:
         shown = result.table.head(25)
