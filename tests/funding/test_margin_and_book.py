@@ -7,6 +7,7 @@ from astra import Book, load_book
 from astra.errors import DataUnavailable, InputError
 from astra.funding import accrual_schedule, margin
 from astra.funding.margin import requirements
+from tests.funding._books import ISSUE_BOOK
 
 
 def test_reg_t_call():
@@ -64,27 +65,8 @@ def test_accrual_schedule_tiles_periods():
 
 
 # ---------------------------------------------------------------- book
-BOOK = """
-[account]
-equity = 1_000_000
-[positions]
-AAPL = 1500
-JPM = -1200
-msft = 0
-[prices]
-AAPL = 276.49
-JPM = 317.27
-[funding]
-model = "cash"
-long_spread_bps = 50
-short_spread_bps = 25
-gc_fee_bps = 40
-[funding.borrow_fee_bps]
-JPM = 40
-[[funding.tiers]]
-up_to = 1_000_000
-long_spread_bps = 75
-"""
+# the issue's example with a zero position added (dropped with a note)
+BOOK = ISSUE_BOOK.replace("JPM = -1200\n", "JPM = -1200\nmsft = 0\n", 1)
 
 
 def write(tmp_path, text, name="book.toml"):
