@@ -127,7 +127,7 @@ def _run2(y, x, warmup, qa_rel, qb_rel, scale=None):
 
 def _run3(y, x, warmup, qa_rel, qb_rel, r_rel, phi, scale=None):
     """kalman3 with variances relative to the spread innovation variance (``q_s = 1``)."""
-    coef, p_ab, sigma2 = _ols_prior(y, x, warmup)
+    coef, p_ab, _ = _ols_prior(y, x, warmup)
     stationary = 1.0 / (1.0 - phi * phi)
     m0 = np.array([coef[0], coef[1], 0.0])
     p0 = np.zeros((3, 3))
@@ -140,7 +140,6 @@ def _run3(y, x, warmup, qa_rel, qb_rel, r_rel, phi, scale=None):
         scale = float(np.mean(e[scored] ** 2 / s_star[scored]))
     n = e[scored].size
     loglik = -0.5 * (n * math.log(2 * math.pi) + np.sum(np.log(scale * s_star[scored])) + n)
-    del sigma2
     return states, s_var * scale, e, s_star * scale, scale, loglik
 
 

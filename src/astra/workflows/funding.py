@@ -70,10 +70,13 @@ def funding_report(
     compounded: bool = False,
     regime: str | None = None,
     offline: bool = False,
+    compare: bool = True,
 ) -> FundingReport:
     """Carry, margin and the seed comparison of ``book``; a period when ``start``/``end`` are given.
 
-    The accrual day defaults to the last XNYS business day on or before today.
+    The accrual day defaults to the last XNYS business day on or before today. ``compare``
+    adds the carry under every convention and the notebook comparison (four more carry runs;
+    batch jobs over many books turn it off).
     """
     if (start is None) != (end is None):
         raise InputError("a period needs both --from and --to")
@@ -98,7 +101,7 @@ def funding_report(
         margin=margin(book, regime=regime),
         rate_source=described,
         period=period,
-        comparison=seed_comparison(book, fixing, on=day),
+        comparison=seed_comparison(book, fixing, on=day) if compare else {},
     )
 
 

@@ -17,7 +17,7 @@ from astra.config import check_number
 from astra.data import load_prices, returns
 from astra.data.providers.sample import MARKET_TICKER
 from astra.errors import InputError
-from astra.funding import carry, margin
+from astra.funding import carry
 from astra.funding.margin import requirements
 from astra.risk import backtest_var, rolling_var_forecasts, stress_test, var
 from astra.risk.var import VaRResult
@@ -220,8 +220,3 @@ def risk_backtest(book: Book, *, method="hist", window=500, level=0.99, source="
                                       **options)  # fmt: skip
     result = backtest_var(forecasts["pnl"], forecasts["var"], level, forecasts["es"], seed=seed)
     return RiskBacktestReport(book, forecasts, result, method, window)
-
-
-def margin_now(book: Book):
-    """The book's margin (for the stress section's context)."""
-    return margin(book)

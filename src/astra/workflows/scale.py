@@ -56,7 +56,7 @@ def _funding_row(path: str, *, rate: float, model: str | None, on, marks: str) -
     from astra.workflows.funding import funding_report
 
     book = load_book(path, source=marks)
-    report = funding_report(book, rate=rate, model=model, on=on)
+    report = funding_report(book, rate=rate, model=model, on=on, compare=False)
     c, m = report.carry, report.margin
     return {
         "book": book.name, "group": book.group, "equity": book.equity, "gross": book.gross, "net": book.net,
