@@ -103,7 +103,13 @@ def _sections(result) -> list[dict]:
                 "id": "optimize",
                 "title": "Optimiser",
                 "text": result.sections["optimize"]["text"],
-                "tables": [_table(comparison, "Notebook vs corrected mean-variance book")],
+                "tables": [
+                    _table(comparison, "Notebook vs corrected mean-variance book"),
+                    _table(
+                        pd.DataFrame(result.sections["optimize"]["minvar"]),
+                        "Notebook vs corrected long-only minimum-variance collateral pool",
+                    ),
+                ],
                 "figures": [
                     _figure(figures.weights(optimize["notebook"].result, NOTEBOOK_TITLE), "weights-notebook"),
                     _figure(figures.weights(fixed.result, "Corrected book"), "weights-corrected"),
