@@ -6,6 +6,8 @@ and the S&P 500 index as ``SP500`` (``load_sp500_index``). BSD-3 licensed, no ne
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import pandas as pd
 
 from astra.data._frame import PriceData, PriceMeta, check_price_frame
@@ -17,7 +19,12 @@ MARKET_TICKER = "SP500"
 _SOURCE = "sample"
 
 
+@lru_cache(maxsize=1)
 def _sample_frame() -> pd.DataFrame:
+    """The sample, read once per process (~1 s: skfolio import and two compressed CSVs).
+
+    Shared: callers select from it and must not modify it in place.
+    """
     from skfolio.datasets import load_sp500_dataset, load_sp500_index
 
     stocks = load_sp500_dataset()
