@@ -154,7 +154,7 @@ def demo(
             if isinstance(section, dict) and "text" in section:
                 _out.print(section["text"])
         _out.print("wrote: " + ", ".join(result.files))
-        _out.print("next: astra data show AAPL JPM --start 2020-01-01, or astra --help for every command")
+        _out.print(f"next: open {out}/report.html, run make dashboard, or astra --help for every command")
 
     run(lambda: workflows.run_demo(out), render, as_json)
 
