@@ -16,19 +16,15 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["kalman2", "kalman2_batch", "kalman3"]
+__all__ = ["kalman2", "kalman2_batch", "kalman2_into", "kalman3"]
 
 
 @numba.njit(cache=True, nogil=True, fastmath=True)
-def kalman2(y, x, qa, qb, a0, b0, p00, p01, p11):  # pragma: no cover
-    """Filtered α, β (after the update at t), innovation e_t and its variance S_t (all with r = 1)."""
-    n = y.shape[0]
-    alpha = np.empty(n)
-    beta = np.empty(n)
-    innov = np.empty(n)
-    svar = np.empty(n)
+def kalman2_into(y, x, qa, qb, a0, b0, p00, p01, p11, alpha, beta, innov, svar):  # pragma: no cover
+    """:func:`kalman2` writing into given arrays: repeated runs (an MLE search) reuse the memory
+    instead of paying fresh page faults each time (about half the cost of a 100,000-bar run)."""
     a, b = a0, b0
-    for t in range(n):
+    for t in range(y.shape[0]):
         p00 += qa
         p11 += qb
         xt = x[t]
@@ -48,6 +44,17 @@ def kalman2(y, x, qa, qb, a0, b0, p00, p01, p11):  # pragma: no cover
         beta[t] = b
         innov[t] = e
         svar[t] = s
+
+
+@numba.njit(cache=True, nogil=True)
+def kalman2(y, x, qa, qb, a0, b0, p00, p01, p11):  # pragma: no cover
+    """Filtered α, β (after the update at t), innovation e_t and its variance S_t (all with r = 1)."""
+    n = y.shape[0]
+    alpha = np.empty(n)
+    beta = np.empty(n)
+    innov = np.empty(n)
+    svar = np.empty(n)
+    kalman2_into(y, x, qa, qb, a0, b0, p00, p01, p11, alpha, beta, innov, svar)
     return alpha, beta, innov, svar
 
 

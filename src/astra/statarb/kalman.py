@@ -115,9 +115,15 @@ def _ar1_half_life(series: np.ndarray) -> float:
     return -math.log(2.0) / math.log(phi) if 0 < phi < 1 else math.inf
 
 
-def _run2(y, x, warmup, qa_rel, qb_rel, scale=None):
+def _run2(y, x, warmup, qa_rel, qb_rel, scale=None, workspace=None):
     coef, p0, _ = _ols_prior(y, x, warmup)
-    alpha, beta, e, s_star = _kernels.kalman2(y, x, qa_rel, qb_rel, coef[0], coef[1], p0[0, 0], p0[0, 1], p0[1, 1])
+    if workspace is None:
+        alpha, beta, e, s_star = _kernels.kalman2(y, x, qa_rel, qb_rel, coef[0], coef[1], p0[0, 0], p0[0, 1],
+                                                  p0[1, 1])  # fmt: skip
+    else:
+        alpha, beta, e, s_star = workspace
+        _kernels.kalman2_into(y, x, qa_rel, qb_rel, coef[0], coef[1], p0[0, 0], p0[0, 1], p0[1, 1], alpha, beta, e,
+                              s_star)  # fmt: skip
     scored = slice(warmup, None)
     r = float(np.mean(e[scored] ** 2 / s_star[scored])) if scale is None else scale
     n = e[scored].size
@@ -218,10 +224,11 @@ def fit_kalman(y, x, *, model: str = "kalman2", warmup: int = 30, fit_alpha: boo
         return 10.0**logs
 
     if model == "kalman2":
+        workspace = tuple(np.empty(len(ya)) for _ in range(4))  # reused by every likelihood evaluation
 
         def objective(theta):
             qb, qa = unpack(theta[:1])[0], (unpack(theta[1:])[0] if fit_alpha else 0.0)
-            return -_run2(ya, xa, warmup, qa, qb)[5]
+            return -_run2(ya, xa, warmup, qa, qb, workspace=workspace)[5]
 
         start = [-6.0, -6.0] if fit_alpha else [-6.0]
         bounds = [_LOG10_BOUNDS] * len(start)
