@@ -8,7 +8,7 @@ import pandas as pd
 
 from astra._io import atomic_path
 from astra.data import RateSeries, calendar, load_rates
-from astra.errors import InputError
+from astra.errors import DataUnavailable, InputError
 
 __all__ = ["cumulative_returns", "resolve_rate", "usd", "write_frame"]
 
@@ -50,7 +50,12 @@ def resolve_rate(
         return rate, f"flat {rate:.4%}"
     source = rate_source or "irx"
     lo = None if start is None else (pd.Timestamp(start) - pd.Timedelta(days=14)).date().isoformat()
-    series = load_rates(source, lo, end, offline=offline)
+    try:
+        series = load_rates(source, lo, end, offline=offline)
+    except DataUnavailable as exc:
+        if rate_source is not None:
+            raise
+        raise DataUnavailable(f"{exc}; to work offline give --rate 0.043 (flat) or --rate-source csv:PATH") from exc
     return series, f"{series.source} ({series.convention})"
 
 
