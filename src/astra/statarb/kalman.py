@@ -37,16 +37,22 @@ _LOG10_BOUNDS = (-14.0, 2.0)
 _HALF_LIFE_GRID = (3.0, 10.0, 30.0, 100.0, 300.0, 1000.0)  # bars: where kalman3's profile search starts
 
 
+def _legs(y, x, ndim: int, shape: str) -> tuple[np.ndarray, np.ndarray]:
+    """Both legs as contiguous float arrays of one shape, finite; else ``InputError``."""
+    ya = np.ascontiguousarray(y, dtype=float)
+    xa = np.ascontiguousarray(x, dtype=float)
+    if ya.ndim != ndim or ya.shape != xa.shape:
+        raise InputError(f"y and x must be {shape}, got {ya.shape} and {xa.shape}")
+    if not (np.all(np.isfinite(ya)) and np.all(np.isfinite(xa))):
+        raise InputError("prices contain NaN or inf; clean or align the legs first")
+    return ya, xa
+
+
 def _arrays(y, x, warmup: int) -> tuple[np.ndarray, np.ndarray, pd.Index | None]:
     index = y.index if isinstance(y, pd.Series) else None
     if isinstance(y, pd.Series) and isinstance(x, pd.Series) and not y.index.equals(x.index):
         raise InputError("the legs are not aligned on the same bars")
-    ya = np.asarray(y, dtype=float)
-    xa = np.asarray(x, dtype=float)
-    if ya.ndim != 1 or ya.shape != xa.shape:
-        raise InputError(f"y and x must be 1-D and the same length, got {ya.shape} and {xa.shape}")
-    if not (np.all(np.isfinite(ya)) and np.all(np.isfinite(xa))):
-        raise InputError("prices contain NaN or inf; clean or align the legs first")
+    ya, xa = _legs(y, x, 1, "1-D and the same length")
     if not warmup >= 5:
         raise InputError(f"warm-up {warmup!r} bars: need at least 5 to form the prior")
     if len(ya) < warmup + 20:
@@ -296,12 +302,7 @@ def kalman_batch(y, x, *, q_alpha: float = 0.0, q_beta: float = 1e-6, warmup: in
     Returns ``alpha``, ``beta``, ``zscore`` (T, P) and ``r`` (P,); each column equals
     :func:`kalman_filter` on that pair (to rounding).
     """
-    ya = np.ascontiguousarray(y, dtype=float)
-    xa = np.ascontiguousarray(x, dtype=float)
-    if ya.ndim != 2 or ya.shape != xa.shape:
-        raise InputError(f"y and x must be (bars, pairs) arrays of one shape, got {ya.shape} and {xa.shape}")
-    if not (np.all(np.isfinite(ya)) and np.all(np.isfinite(xa))):
-        raise InputError("prices contain NaN or inf; clean or align the legs first")
+    ya, xa = _legs(y, x, 2, "(bars, pairs) arrays of one shape")
     n, pairs = ya.shape
     if n < warmup + 20:
         raise InputError(f"{n} bars: need at least warm-up ({warmup}) + 20")
