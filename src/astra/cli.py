@@ -469,7 +469,9 @@ def optimize(
     alphas: Annotated[Path | None, typer.Option("--alphas", help="CSV ticker,alpha (annual decimals).")] = None,
     gross: Annotated[float, typer.Option("--gross", help="Gross limit, × equity.")] = 2.0,
     net: Annotated[str | None, typer.Option("--net", help="Net band: 0.05 (±) or lo:hi.")] = None,
-    max_weight: Annotated[float, typer.Option("--max-weight", help="|w| per name, × equity.")] = 0.25,
+    max_weight: Annotated[
+        float | None, typer.Option("--max-weight", help="|w| per name, × equity (default 1 for minvar, else 0.25).")
+    ] = None,
     long_only: Annotated[bool, typer.Option("--long-only", help="No shorts.")] = False,
     gamma: Annotated[float, typer.Option("--gamma", help="Risk aversion on annual variance.")] = 5.0,
     vol_target: Annotated[float | None, typer.Option("--vol-target", help="maxret: annual vol cap.")] = None,

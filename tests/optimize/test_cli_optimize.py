@@ -131,3 +131,13 @@ def test_groups_and_beta_band(tmp_path):
     m = rets["SP500"].to_numpy()
     betas = np.array([np.cov(rets[t].to_numpy(), m)[0, 1] / np.var(m, ddof=1) for t in NAMES])
     assert abs(betas @ np.array([w[t] for t in NAMES])) <= 0.01 + 1e-6
+
+
+def test_the_issues_minvar_example_runs_with_defaults():
+    # `astra optimize --problem minvar --universe AAPL MSFT JPM --source sample --json` (issue 5): a fully
+    # invested book of three names needs a per-name cap of at least 1/3, so minvar defaults to 100 %.
+    res = invoke("optimize", "--problem", "minvar", "--universe", "AAPL", "MSFT", "JPM", "--source", "sample", "--json")
+    assert res.exit_code == 0, res.stderr
+    out = json.loads(res.stdout)
+    assert out["status"] == "optimal" and out["net"] == pytest.approx(1.0, abs=1e-9)
+    assert out["inputs"]["max_weight"] == 1.0

@@ -132,7 +132,7 @@ def optimize_portfolio(
     mu: str | None = None,
     gross: float | None = 2.0,
     net: str | None = None,
-    max_weight: float = 0.25,
+    max_weight: float | None = None,
     long_only: bool = False,
     gamma: float = 5.0,
     vol_target: float | None = None,
@@ -164,6 +164,8 @@ def optimize_portfolio(
     if len(set(tickers)) != len(tickers):
         raise InputError("the universe lists a ticker twice")
     lot = int(check_number(lot, "--lot", minimum=1, maximum=1e6))
+    if max_weight is None:  # a fully invested min-variance book must be able to reach 100 %
+        max_weight = 1.0 if problem == "minvar" else 0.25
     check_number(max_weight, "--max-weight", minimum=0, exclusive_minimum=True, maximum=10)
     check_number(tc_bps, "--tc-bps", minimum=0, maximum=1000)
     data = load_prices(tickers, source, start, end, offline=offline)
