@@ -141,3 +141,11 @@ def test_the_issues_minvar_example_runs_with_defaults():
     out = json.loads(res.stdout)
     assert out["status"] == "optimal" and out["net"] == pytest.approx(1.0, abs=1e-9)
     assert out["inputs"]["max_weight"] == 1.0
+
+
+def test_meanvar_without_a_universe_uses_the_sample():
+    # `astra optimize --problem meanvar --gross 2 --net 0.05 --gamma 5 --json` (issue 5)
+    res = invoke("optimize", "--problem", "meanvar", "--gross", "2", "--net", "0.05", "--gamma", "5", "--json")
+    assert res.exit_code == 0, res.stderr
+    out = json.loads(res.stdout)
+    assert len(out["weights"]) == 20 and out["gross"] <= 2 + 1e-7 and abs(out["net"]) <= 0.05 + 1e-7

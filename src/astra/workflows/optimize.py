@@ -159,6 +159,11 @@ def optimize_portfolio(
     tickers = [t.strip().upper() for t in universe if t.strip()]
     if book is not None:
         tickers = list(dict.fromkeys([*book.tickers, *tickers]))
+    if not tickers and book is None and source == "sample":
+        from astra.data.providers.sample import sample_tickers
+
+        tickers = [t for t in sample_tickers() if t != MARKET_TICKER]  # the sample's 20 stocks
+        notes.append(f"no --universe: the offline sample's {len(tickers)} stocks")
     if len(tickers) < 2:
         raise InputError("give at least two tickers (--universe AAPL MSFT …) or a --book")
     if len(set(tickers)) != len(tickers):
