@@ -179,6 +179,7 @@ def report(
 def dashboard(
     port: Annotated[int, typer.Option("--port", help="Port to serve on.")] = 8501,
     host: Annotated[str, typer.Option("--host", help="Address to bind (loopback by default).")] = "127.0.0.1",
+    as_json: Annotated[bool, typer.Option("--json", help="Print {url, host, port} as JSON, then serve.")] = False,
 ) -> None:
     """Serve the Streamlit dashboard (opens on the offline sample; no network needed)."""
     import subprocess
@@ -190,6 +191,8 @@ def dashboard(
         raise typer.Exit(2)
     command = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(port), "--server.address",
                host, "--server.headless", "true", "--browser.gatherUsageStats", "false"]  # fmt: skip
+    if as_json:
+        emit_json({"url": f"http://{host}:{port}", "host": host, "port": port})
     _err.print(f"ASTRA dashboard on http://{host}:{port} (Ctrl-C to stop)")
     raise typer.Exit(subprocess.call(command))
 
