@@ -162,3 +162,19 @@ def test_bad_data():
         kalman_filter(y[:40], x[:40])
     with pytest.raises(InputError, match="constant"):
         kalman_filter(y, np.full(200, 5.0))
+
+
+def test_batch_reuses_given_buffers():
+    pairs = [simulate_kalman2(n=400, seed=s)[:2] for s in range(70)]  # more than one block of 64
+    y = np.column_stack([p[0] for p in pairs])
+    x = np.column_stack([p[1] for p in pairs])
+    fresh = kalman_batch(y, x, q_beta=1e-6)
+    buffers = {key: np.full(y.shape, np.nan) for key in ("alpha", "beta", "zscore")}
+    reused = kalman_batch(y, x, q_beta=1e-6, out=buffers)
+    assert reused["beta"] is buffers["beta"]
+    np.testing.assert_array_equal(reused["beta"], fresh["beta"])
+    np.testing.assert_array_equal(reused["zscore"], fresh["zscore"])
+    one = kalman_filter(y[:, 69], x[:, 69], q_beta=1e-6)  # the last pair sits in a second block
+    np.testing.assert_allclose(fresh["beta"][:, 69], one.beta, rtol=1e-10)
+    with pytest.raises(InputError, match="out arrays"):
+        kalman_batch(y, x, out={key: np.empty((3, 3)) for key in ("alpha", "beta", "zscore")})

@@ -58,42 +58,44 @@ def kalman2(y, x, qa, qb, a0, b0, p00, p01, p11):  # pragma: no cover
     return alpha, beta, innov, svar
 
 
-_BLOCK = 64  # pairs advanced together per time step: independent chains the CPU can overlap
-
-
-@numba.njit(cache=True, nogil=True, fastmath=True, parallel=True)
-def kalman2_batch(y, x, qa, qb, a0, b0, p00, p01, p11, warmup, alpha, beta, zstar):  # pragma: no cover
+@numba.njit(cache=True, nogil=True, fastmath=True, parallel=True, error_model="numpy")
+def kalman2_batch(y, x, qa, qb, a0, b0, p00, p01, p11, warmup, alpha, beta, zstar, block):  # pragma: no cover
     """:func:`kalman2` for many pairs at once; ``y``, ``x`` are (T, P): a column per pair.
 
-    Time-major, pairs innermost in blocks, so one filter's sequential dependency is hidden
-    behind the others' and the inner loop vectorises. Writes α, β and the scale-free
-    standardised innovation ``e_t / √S*_t`` into the (T, P) outputs; returns, per pair, the
-    mean square of the latter after ``warmup`` (the concentrated observation variance ``r̂``).
+    Time-major, pairs innermost in blocks of ``block`` (one block per thread at most), so one
+    filter's sequential dependency is hidden behind the others' and the inner loop, over local
+    arrays only, vectorises. Writes α, β and the scale-free standardised innovation
+    ``e_t / √S*_t`` into the (T, P) outputs; returns, per pair, the mean square of the latter
+    after ``warmup`` (the concentrated observation variance ``r̂``).
     """
     n, pairs = y.shape
     r_hat = np.zeros(pairs)
-    blocks = (pairs + _BLOCK - 1) // _BLOCK
+    blocks = (pairs + block - 1) // block
     for blk in numba.prange(blocks):
-        lo = blk * _BLOCK
-        m = min(pairs, lo + _BLOCK) - lo
-        a = a0[lo : lo + m].copy()
-        b = b0[lo : lo + m].copy()
-        c00 = p00[lo : lo + m].copy()
-        c01 = p01[lo : lo + m].copy()
-        c11 = p11[lo : lo + m].copy()
+        lo = blk * block
+        hi = min(pairs, lo + block)
+        m = hi - lo
+        a = a0[lo:hi].copy()
+        b = b0[lo:hi].copy()
+        c00 = p00[lo:hi].copy()
+        c01 = p01[lo:hi].copy()
+        c11 = p11[lo:hi].copy()
+        qa_ = qa[lo:hi].copy()
+        qb_ = qb[lo:hi].copy()
         acc = np.zeros(m)
+        zs = np.empty(m)
         for t in range(n):
-            scored = 1.0 if t >= warmup else 0.0
+            yt = y[t, lo:hi]
+            xt = x[t, lo:hi]
             for j in range(m):
-                p = lo + j
-                xt = x[t, p]
-                q00 = c00[j] + qa[p]
-                q11 = c11[j] + qb[p]
+                q00 = c00[j] + qa_[j]
+                q11 = c11[j] + qb_[j]
                 q01 = c01[j]
-                h0 = q00 + q01 * xt
-                h1 = q01 + q11 * xt
-                inv = 1.0 / (h0 + xt * h1 + 1.0)
-                e = y[t, p] - a[j] - b[j] * xt
+                xj = xt[j]
+                h0 = q00 + q01 * xj
+                h1 = q01 + q11 * xj
+                inv = 1.0 / (h0 + xj * h1 + 1.0)
+                e = yt[j] - a[j] - b[j] * xj
                 k0 = h0 * inv
                 k1 = h1 * inv
                 a[j] += k0 * e
@@ -101,11 +103,13 @@ def kalman2_batch(y, x, qa, qb, a0, b0, p00, p01, p11, warmup, alpha, beta, zsta
                 c00[j] = q00 - k0 * h0
                 c01[j] = q01 - k0 * h1
                 c11[j] = q11 - k1 * h1
-                zs = e * np.sqrt(inv)
-                alpha[t, p] = a[j]
-                beta[t, p] = b[j]
-                zstar[t, p] = zs
-                acc[j] += zs * zs * scored
+                zs[j] = e * np.sqrt(inv)
+            alpha[t, lo:hi] = a
+            beta[t, lo:hi] = b
+            zstar[t, lo:hi] = zs
+            if t >= warmup:
+                for j in range(m):
+                    acc[j] += zs[j] * zs[j]
         for j in range(m):
             r_hat[lo + j] = acc[j] / max(n - warmup, 1)
     return r_hat

@@ -22,6 +22,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+import numba
 import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
@@ -43,8 +44,11 @@ def _legs(y, x, ndim: int, shape: str) -> tuple[np.ndarray, np.ndarray]:
     xa = np.ascontiguousarray(x, dtype=float)
     if ya.ndim != ndim or ya.shape != xa.shape:
         raise InputError(f"y and x must be {shape}, got {ya.shape} and {xa.shape}")
-    if not (np.all(np.isfinite(ya)) and np.all(np.isfinite(xa))):
-        raise InputError("prices contain NaN or inf; clean or align the legs first")
+    # a NaN or inf anywhere makes the sum non-finite (prices are far from overflowing a float64):
+    # one pass without a temporary array, where np.isfinite(...).all() needs a boolean copy
+    for leg in (ya, xa):
+        if not np.isfinite(leg.sum()) and not np.isfinite(leg).all():  # the exact check only when in doubt
+            raise InputError("prices contain NaN or inf; clean or align the legs first")
     return ya, xa
 
 
@@ -295,12 +299,15 @@ def _best_of(objective, starts, bounds):
     return min(finite, key=lambda r: r.fun)
 
 
-def kalman_batch(y, x, *, q_alpha: float = 0.0, q_beta: float = 1e-6, warmup: int = 30) -> dict[str, np.ndarray]:
+def kalman_batch(
+    y, x, *, q_alpha: float = 0.0, q_beta: float = 1e-6, warmup: int = 30, out: dict | None = None
+) -> dict[str, np.ndarray]:
     """``kalman2`` for many pairs at once: ``y``, ``x`` of shape (T, P), a column per pair
     (the layout of a prices DataFrame), with shared relative noise.
 
     Returns ``alpha``, ``beta``, ``zscore`` (T, P) and ``r`` (P,); each column equals
-    :func:`kalman_filter` on that pair (to rounding).
+    :func:`kalman_filter` on that pair (to rounding). ``out`` may hold (T, P) arrays
+    ``alpha``, ``beta``, ``zscore`` to fill, so a loop over blocks of pairs reuses memory.
     """
     ya, xa = _legs(y, x, 2, "(bars, pairs) arrays of one shape")
     n, pairs = ya.shape
@@ -320,8 +327,15 @@ def kalman_batch(y, x, *, q_alpha: float = 0.0, q_beta: float = 1e-6, warmup: in
     p11 = _PRIOR_INFLATION / sxx
     qa = np.full(pairs, float(q_alpha))
     qb = np.full(pairs, float(q_beta))
-    alpha, beta, z = (np.empty((n, pairs)) for _ in range(3))
-    r = _kernels.kalman2_batch(ya, xa, qa, qb, a0, b0, p00, p01, p11, warmup, alpha, beta, z)
+    if out is None:
+        alpha, beta, z = (np.empty((n, pairs)) for _ in range(3))
+    else:
+        alpha, beta, z = out["alpha"], out["beta"], out["zscore"]
+        if any(arr.shape != (n, pairs) or arr.dtype != np.float64 for arr in (alpha, beta, z)):
+            raise InputError(f"out arrays must be float64 of shape {(n, pairs)}")
+    # one block per thread, vectorised inside; at least 64 pairs a block to keep the CPU's lanes busy
+    block = int(min(512, max(64, -(-pairs // numba.get_num_threads()))))
+    r = _kernels.kalman2_batch(ya, xa, qa, qb, a0, b0, p00, p01, p11, warmup, alpha, beta, z, block)
     z /= np.sqrt(r)  # in place: the arrays are large
     z[:warmup] = np.nan
     return {"alpha": alpha, "beta": beta, "zscore": z, "r": r}
