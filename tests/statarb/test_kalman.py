@@ -178,3 +178,15 @@ def test_batch_reuses_given_buffers():
     np.testing.assert_allclose(fresh["beta"][:, 69], one.beta, rtol=1e-10)
     with pytest.raises(InputError, match="out arrays"):
         kalman_batch(y, x, out={key: np.empty((3, 3)) for key in ("alpha", "beta", "zscore")})
+
+
+def test_batch_rejects_nan_anywhere():
+    pairs = [simulate_kalman2(n=200, seed=s)[:2] for s in range(3)]
+    y = np.column_stack([p[0] for p in pairs])
+    x = np.column_stack([p[1] for p in pairs])
+    for leg, row in ((y, 3), (x, 150), (y, 199)):  # in the warm-up, mid-sample, last bar
+        bad = leg.copy()
+        bad[row, 1] = np.nan
+        args = (bad, x) if leg is y else (y, bad)
+        with pytest.raises(InputError, match="NaN"):
+            kalman_batch(*args)

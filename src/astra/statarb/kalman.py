@@ -38,7 +38,7 @@ _LOG10_BOUNDS = (-14.0, 2.0)
 _HALF_LIFE_GRID = (3.0, 10.0, 30.0, 100.0, 300.0, 1000.0)  # bars: where kalman3's profile search starts
 
 
-def _legs(y, x, ndim: int, shape: str) -> tuple[np.ndarray, np.ndarray]:
+def _legs(y, x, ndim: int, shape: str, *, check_finite: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Both legs as contiguous float arrays of one shape, finite; else ``InputError``."""
     ya = np.ascontiguousarray(y, dtype=float)
     xa = np.ascontiguousarray(x, dtype=float)
@@ -46,10 +46,15 @@ def _legs(y, x, ndim: int, shape: str) -> tuple[np.ndarray, np.ndarray]:
         raise InputError(f"y and x must be {shape}, got {ya.shape} and {xa.shape}")
     # a NaN or inf anywhere makes the sum non-finite (prices are far from overflowing a float64):
     # one pass without a temporary array, where np.isfinite(...).all() needs a boolean copy
-    for leg in (ya, xa):
+    if check_finite:
+        _check_finite(ya, xa)
+    return ya, xa
+
+
+def _check_finite(*legs: np.ndarray) -> None:
+    for leg in legs:
         if not np.isfinite(leg.sum()) and not np.isfinite(leg).all():  # the exact check only when in doubt
             raise InputError("prices contain NaN or inf; clean or align the legs first")
-    return ya, xa
 
 
 def _arrays(y, x, warmup: int) -> tuple[np.ndarray, np.ndarray, pd.Index | None]:
@@ -309,7 +314,8 @@ def kalman_batch(
     :func:`kalman_filter` on that pair (to rounding). ``out`` may hold (T, P) arrays
     ``alpha``, ``beta``, ``zscore`` to fill, so a loop over blocks of pairs reuses memory.
     """
-    ya, xa = _legs(y, x, 2, "(bars, pairs) arrays of one shape")
+    # finiteness is checked after the run: a NaN or inf anywhere reaches r̂ (a pass over the data saved)
+    ya, xa = _legs(y, x, 2, "(bars, pairs) arrays of one shape", check_finite=False)
     n, pairs = ya.shape
     if n < warmup + 20:
         raise InputError(f"{n} bars: need at least warm-up ({warmup}) + 20")
@@ -336,6 +342,8 @@ def kalman_batch(
     # one block per thread, vectorised inside; at least 64 pairs a block to keep the CPU's lanes busy
     block = int(min(512, max(64, -(-pairs // numba.get_num_threads()))))
     r = _kernels.kalman2_batch(ya, xa, qa, qb, a0, b0, p00, p01, p11, warmup, alpha, beta, z, block)
+    if not np.isfinite(r).all():
+        _check_finite(ya, xa)
     z /= np.sqrt(r)  # in place: the arrays are large
     z[:warmup] = np.nan
     return {"alpha": alpha, "beta": beta, "zscore": z, "r": r}
