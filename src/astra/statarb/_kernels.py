@@ -16,7 +16,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["kalman2", "kalman2_batch", "kalman2_into", "kalman3"]
+__all__ = ["kalman2", "kalman2_batch", "kalman2_into", "kalman3", "kalman3_into"]
 
 
 @numba.njit(cache=True, nogil=True, fastmath=True)
@@ -127,6 +127,14 @@ def kalman3(y, x, qa, qb, qs, r, phi, m0, p0):  # pragma: no cover
     s_var = np.empty(n)
     innov = np.empty(n)
     svar = np.empty(n)
+    kalman3_into(y, x, qa, qb, qs, r, phi, m0, p0, states, s_var, innov, svar)
+    return states, s_var, innov, svar
+
+
+@numba.njit(cache=True, nogil=True)
+def kalman3_into(y, x, qa, qb, qs, r, phi, m0, p0, states, s_var, innov, svar):  # pragma: no cover
+    """:func:`kalman3` writing into given arrays (reused across an MLE search)."""
+    n = y.shape[0]
     m = m0.copy()
     p = p0.copy()
     f = np.array([1.0, 1.0, phi])
@@ -159,4 +167,3 @@ def kalman3(y, x, qa, qb, qs, r, phi, m0, p0):  # pragma: no cover
         s_var[t] = p[2, 2]
         innov[t] = e
         svar[t] = s
-    return states, s_var, innov, svar

@@ -146,7 +146,7 @@ def _run2(y, x, warmup, qa_rel, qb_rel, scale=None, workspace=None):
     return alpha, beta, e, s_star * r, r, loglik
 
 
-def _run3(y, x, warmup, qa_rel, qb_rel, r_rel, phi, scale=None):
+def _run3(y, x, warmup, qa_rel, qb_rel, r_rel, phi, scale=None, workspace=None):
     """kalman3 with variances relative to the spread innovation variance (``q_s = 1``)."""
     coef, p_ab, _ = _ols_prior(y, x, warmup)
     stationary = 1.0 / (1.0 - phi * phi)
@@ -155,7 +155,11 @@ def _run3(y, x, warmup, qa_rel, qb_rel, r_rel, phi, scale=None):
     # the OLS covariance is in units of the warm-up residual variance ≈ the spread's stationary variance
     p0[:2, :2] = p_ab * stationary
     p0[2, 2] = stationary
-    states, s_var, e, s_star = _kernels.kalman3(y, x, qa_rel, qb_rel, 1.0, r_rel, phi, m0, p0)
+    if workspace is None:
+        states, s_var, e, s_star = _kernels.kalman3(y, x, qa_rel, qb_rel, 1.0, r_rel, phi, m0, p0)
+    else:
+        states, s_var, e, s_star = workspace
+        _kernels.kalman3_into(y, x, qa_rel, qb_rel, 1.0, r_rel, phi, m0, p0, states, s_var, e, s_star)
     scored = slice(warmup, None)
     if scale is None:
         scale = float(np.mean(e[scored] ** 2 / s_star[scored]))
@@ -252,11 +256,13 @@ def fit_kalman(y, x, *, model: str = "kalman2", warmup: int = 30, fit_alpha: boo
         qa = 10.0 ** best.x[1] if fit_alpha else 0.0
         return kalman_filter(y, x, model=model, q_alpha=qa, q_beta=qb, warmup=warmup)
 
+    workspace3 = (np.empty((len(ya), 3)), *(np.empty(len(ya)) for _ in range(3)))  # reused by every evaluation
+
     def objective3(theta):
         qb, r_rel = 10.0 ** np.clip(theta[0], *_LOG10_BOUNDS), 10.0 ** np.clip(theta[1], *_LOG10_BOUNDS)
         phi = 1.0 / (1.0 + math.exp(-theta[2]))
         qa = 10.0 ** np.clip(theta[3], *_LOG10_BOUNDS) if fit_alpha else 0.0
-        return -_run3(ya, xa, warmup, qa, qb, r_rel, min(phi, 0.99999))[5]
+        return -_run3(ya, xa, warmup, qa, qb, r_rel, min(phi, 0.99999), workspace=workspace3)[5]
 
     # The likelihood is flat along φ with local optima near φ → 1 (a random-walk spread
     # competing with α): profile over a grid of half-lives first, then polish jointly.
@@ -269,7 +275,8 @@ def fit_kalman(y, x, *, model: str = "kalman2", warmup: int = 30, fit_alpha: boo
         def given_phi(theta, logit=logit, extra=extra):
             return objective3(np.r_[theta[:2], logit, theta[2:]])
 
-        trial = _best_of(given_phi, [[-5.0, -3.0, *extra]], [bounds[0], bounds[1], *bounds[3:]])
+        # coarse: the profile only picks the starting point of the joint polish below
+        trial = _best_of(given_phi, [[-5.0, -3.0, *extra]], [bounds[0], bounds[1], *bounds[3:]], ftol=1e-6)
         profiles.append((trial.fun, np.r_[trial.x[:2], logit, trial.x[2:]]))
     start = min(profiles, key=lambda item: item[0])[1]
     best = _best_of(objective3, [start], bounds)
@@ -296,8 +303,11 @@ def refilter(fitted: KalmanResult, y, x) -> KalmanResult:
                          phi=p["phi"], warmup=fitted.warmup, scale=qs)  # fmt: skip
 
 
-def _best_of(objective, starts, bounds):
-    results = [minimize(objective, np.array(s, dtype=float), method="L-BFGS-B", bounds=bounds) for s in starts]
+def _best_of(objective, starts, bounds, *, ftol: float = 2.2e-9):
+    results = [
+        minimize(objective, np.array(s, dtype=float), method="L-BFGS-B", bounds=bounds, options={"ftol": ftol})
+        for s in starts
+    ]
     finite = [r for r in results if np.isfinite(r.fun)]
     if not finite:
         raise InputError("the Kalman likelihood could not be evaluated; check the legs' prices")
