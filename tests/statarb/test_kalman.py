@@ -178,6 +178,10 @@ def test_batch_reuses_given_buffers():
     np.testing.assert_allclose(fresh["beta"][:, 69], one.beta, rtol=1e-10)
     with pytest.raises(InputError, match="out arrays"):
         kalman_batch(y, x, out={key: np.empty((3, 3)) for key in ("alpha", "beta", "zscore")})
+    lean = kalman_batch(y, x, q_beta=1e-6, keep_alpha=False)
+    assert "alpha" not in lean
+    np.testing.assert_array_equal(lean["beta"], fresh["beta"])
+    np.testing.assert_array_equal(lean["zscore"], fresh["zscore"])
 
 
 def test_batch_rejects_nan_anywhere():

@@ -59,12 +59,14 @@ def kalman2(y, x, qa, qb, a0, b0, p00, p01, p11):  # pragma: no cover
 
 
 @numba.njit(cache=True, nogil=True, fastmath=True, parallel=True, error_model="numpy")
-def kalman2_batch(y, x, qa, qb, a0, b0, p00, p01, p11, warmup, alpha, beta, zstar, block):  # pragma: no cover
+def kalman2_batch(
+    y, x, qa, qb, a0, b0, p00, p01, p11, warmup, alpha, beta, zstar, block, keep_alpha
+):  # pragma: no cover
     """:func:`kalman2` for many pairs at once; ``y``, ``x`` are (T, P): a column per pair.
 
     Time-major, pairs innermost in blocks of ``block`` (one block per thread at most), so one
     filter's sequential dependency is hidden behind the others' and the inner loop, over local
-    arrays only, vectorises. Writes α, β and the scale-free standardised innovation
+    arrays only, vectorises. Writes α (when ``keep_alpha``), β and the scale-free standardised innovation
     ``e_t / √S*_t`` into the (T, P) outputs; returns, per pair, the mean square of the latter
     after ``warmup`` (the concentrated observation variance ``r̂``).
     """
@@ -104,7 +106,8 @@ def kalman2_batch(y, x, qa, qb, a0, b0, p00, p01, p11, warmup, alpha, beta, zsta
                 c01[j] = q01 - k0 * h1
                 c11[j] = q11 - k1 * h1
                 zs[j] = e * np.sqrt(inv)
-            alpha[t, lo:hi] = a
+            if keep_alpha:
+                alpha[t, lo:hi] = a
             beta[t, lo:hi] = b
             zstar[t, lo:hi] = zs
             if t >= warmup:

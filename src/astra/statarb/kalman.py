@@ -315,7 +315,14 @@ def _best_of(objective, starts, bounds, *, ftol: float = 2.2e-9):
 
 
 def kalman_batch(
-    y, x, *, q_alpha: float = 0.0, q_beta: float = 1e-6, warmup: int = 30, out: dict | None = None
+    y,
+    x,
+    *,
+    q_alpha: float = 0.0,
+    q_beta: float = 1e-6,
+    warmup: int = 30,
+    out: dict | None = None,
+    keep_alpha: bool = True,
 ) -> dict[str, np.ndarray]:
     """``kalman2`` for many pairs at once: ``y``, ``x`` of shape (T, P), a column per pair
     (the layout of a prices DataFrame), with shared relative noise.
@@ -323,6 +330,8 @@ def kalman_batch(
     Returns ``alpha``, ``beta``, ``zscore`` (T, P) and ``r`` (P,); each column equals
     :func:`kalman_filter` on that pair (to rounding). ``out`` may hold (T, P) arrays
     ``alpha``, ``beta``, ``zscore`` to fill, so a loop over blocks of pairs reuses memory.
+    ``keep_alpha=False`` skips the α paths (a third of the memory written) when only β and
+    the z-score are wanted, as in a scan; ``alpha`` is then not returned.
     """
     # finiteness is checked after the run: a NaN or inf anywhere reaches r̂ (a pass over the data saved)
     ya, xa = _legs(y, x, 2, "(bars, pairs) arrays of one shape", check_finite=False)
@@ -344,16 +353,23 @@ def kalman_batch(
     qa = np.full(pairs, float(q_alpha))
     qb = np.full(pairs, float(q_beta))
     if out is None:
-        alpha, beta, z = (np.empty((n, pairs)) for _ in range(3))
+        beta, z = np.empty((n, pairs)), np.empty((n, pairs))
+        alpha = np.empty((n, pairs)) if keep_alpha else np.empty((1, 1))
     else:
-        alpha, beta, z = out["alpha"], out["beta"], out["zscore"]
-        if any(arr.shape != (n, pairs) or arr.dtype != np.float64 for arr in (alpha, beta, z)):
+        alpha = out["alpha"] if keep_alpha else np.empty((1, 1))
+        beta, z = out["beta"], out["zscore"]
+        if any(
+            arr.shape != (n, pairs) or arr.dtype != np.float64 for arr in ((alpha,) if keep_alpha else ()) + (beta, z)
+        ):
             raise InputError(f"out arrays must be float64 of shape {(n, pairs)}")
     # one block per thread, vectorised inside; at least 64 pairs a block to keep the CPU's lanes busy
     block = int(min(512, max(64, -(-pairs // numba.get_num_threads()))))
-    r = _kernels.kalman2_batch(ya, xa, qa, qb, a0, b0, p00, p01, p11, warmup, alpha, beta, z, block)
+    r = _kernels.kalman2_batch(ya, xa, qa, qb, a0, b0, p00, p01, p11, warmup, alpha, beta, z, block, keep_alpha)
     if not np.isfinite(r).all():
         _check_finite(ya, xa)
     z /= np.sqrt(r)  # in place: the arrays are large
     z[:warmup] = np.nan
-    return {"alpha": alpha, "beta": beta, "zscore": z, "r": r}
+    result = {"beta": beta, "zscore": z, "r": r}
+    if keep_alpha:
+        result["alpha"] = alpha
+    return result
