@@ -22,6 +22,7 @@ __all__ = [
     "model_comparison",
     "pair_panels",
     "pnl_distribution",
+    "rate_series",
     "stress_bars",
     "weights",
 ]
@@ -44,6 +45,13 @@ def cumulative_returns(prices: pd.DataFrame, title: str = "Growth of $1") -> go.
         if column.empty:
             continue
         fig.add_trace(go.Scatter(x=column.index, y=column / column.iloc[0], name=str(name), mode="lines"))
+    return fig
+
+
+def rate_series(series, title: str = "Benchmark rate (money-market yield)") -> go.Figure:
+    """A :class:`~astra.data.rates.RateSeries` over time, in percent."""
+    fig = _fig(title, yaxis_title="rate", yaxis_tickformat=".2%")
+    fig.add_trace(go.Scatter(x=series.rates.index, y=series.rates, mode="lines", name=series.source))
     return fig
 
 

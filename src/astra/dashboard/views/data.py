@@ -53,7 +53,8 @@ def rates():
 series = attempt(rates)
 if series is not None:
     st.metric("Latest", f"{series.last:.4%}", help=series.convention)
-    st.line_chart(series.rates)
+    # plotly, like every other chart: one chart library for the browser to load on the first page
+    st.plotly_chart(figures.rate_series(series), key="rates")
 
 st.sidebar.subheader("Full report")
 if st.sidebar.button("Build the HTML report", key="build-report"):
