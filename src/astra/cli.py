@@ -568,6 +568,9 @@ def risk_var_cmd(
     window: Annotated[int | None, typer.Option("--window", help="Last N days of history only.")] = None,
     scaling: Annotated[str | None, typer.Option("--scaling", help="sqrt: one-day figure x sqrt(h).")] = None,
     vol_model: Annotated[str, typer.Option("--vol-model", help="fhs: ewma | garch")] = "ewma",
+    paths: Annotated[
+        str, typer.Option("--paths", help="mc normal: compound (daily simple returns) | lognormal (one draw)")
+    ] = "compound",
     source: RiskSourceOpt = "sample",
     start: StartOpt = None,
     end: EndOpt = None,
@@ -624,6 +627,8 @@ def risk_var_cmd(
             options.update(scenarios=scenarios, seed=seed)
         if method == "fhs":
             options["vol_model"] = vol_model
+        if paths != "compound":
+            options["paths"] = paths
         loaded = _risk_book(book[0], equity, marks, offline)
         return risk_var(loaded, source=source, start=start, end=end, offline=offline, **options)
 

@@ -195,6 +195,8 @@ class ScenarioModel:
     ``"bootstrap"`` (``history`` rows, ``block_length``) or ``"fhs"``
     (``history`` holds devolatilised residuals; ``next_var`` today's one-day
     variance forecast; ``long_run_var``/``persistence`` give the multi-day path).
+    ``log_returns`` marks a model of log returns: a draw ``x`` is the simple return
+    ``expm1(x)`` (see :func:`lognormal_horizon_model`).
     """
 
     kind: str
@@ -207,6 +209,7 @@ class ScenarioModel:
     next_var: np.ndarray | None = None
     long_run_var: np.ndarray | None = None
     persistence: np.ndarray | None = None
+    log_returns: bool = False
 
     # latent draws: factor models -> (c, h, k) floats; row models -> (c, h) row indices
     def _latent_width(self) -> int:
@@ -247,13 +250,18 @@ class ScenarioModel:
         """Compounded horizon returns ``(c, N)`` of latent draws from :meth:`_draw`."""
         horizon = latent.shape[1]
         vol = self._daily_vol(horizon) if self.kind == "fhs" else None
+        if self.log_returns:  # log returns add up; one exp at the end
+            total = self._day_returns(latent, 0, vol)
+            for day in range(1, horizon):
+                total = total + self._day_returns(latent, day, vol)
+            return np.expm1(total)
         growth = 1.0 + self._day_returns(latent, 0, vol)
         for day in range(1, horizon):
             growth *= 1.0 + self._day_returns(latent, day, vol)
         return growth - 1.0
 
     def _pnl(self, latent: np.ndarray, exposures: np.ndarray, cache: dict) -> np.ndarray:
-        if latent.shape[1] > 1:  # compounding is non-linear: go through per-name returns
+        if latent.shape[1] > 1 or self.log_returns:  # compounding is non-linear: go through per-name returns
             return self.horizon_returns(latent) @ exposures
         # one day is linear in the draws: project the exposures first (same numbers, O(k) per scenario)
         if self.kind in ("normal", "t"):
@@ -275,6 +283,28 @@ def normal_model(returns, *, include_mean: bool = False) -> ScenarioModel:
     """
     factor, mean = returns_factor(returns)
     return ScenarioModel("normal", factor.shape[0], mean if include_mean else np.zeros_like(mean), factor)
+
+
+def lognormal_horizon_model(returns, horizon: int, *, include_mean: bool = False) -> ScenarioModel:
+    """Buy-and-hold over ``horizon`` days with i.i.d. multivariate normal daily **log** returns.
+
+    The h-day log return is the sum of the daily ones, ``N(h·μ, h·Σ)`` exactly, so one draw per
+    scenario gives the compounded path's end point (geometric Brownian motion): h times fewer
+    random numbers than compounding h simple-return draws, and never a price below zero. The
+    model of daily returns differs from :func:`normal_model`'s (log instead of simple returns),
+    which is the choice the caller makes by asking for it.
+
+    Examples
+    --------
+    >>> r = np.random.default_rng(0).normal(0, 0.01, (500, 2))
+    >>> m = lognormal_horizon_model(r, 10)
+    >>> bool(np.allclose(m.factor @ m.factor.T, 10 * np.cov(np.log1p(r), rowvar=False)))
+    True
+    """
+    logs = np.log1p(np.asarray(returns, dtype=float))
+    base = normal_model(logs, include_mean=include_mean)
+    h = _check_horizon(horizon)
+    return ScenarioModel("normal", base.n_names, base.mean * h, base.factor * np.sqrt(h), log_returns=True)
 
 
 def t_model(

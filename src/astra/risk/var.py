@@ -46,6 +46,7 @@ from astra.risk.scenarios import (
     fhs_model,
     fit_t_dof,
     iter_pnl_chunks,
+    lognormal_horizon_model,
     normal_model,
     returns_factor,
     t_model,
@@ -158,6 +159,7 @@ def var(
     vol_model: str = "ewma",
     block_length: float = 1.0,
     components: bool = True,
+    paths: str = "compound",
 ) -> VaRResult:
     """VaR and ES of a book of exposures, with standard errors and Euler components.
 
@@ -195,6 +197,10 @@ def var(
         ``hist``/``bootstrap`` keep the mean of the data; ``fhs`` is zero-mean.
     block_length : float
         Mean block length (days) of the stationary bootstrap; 1 = iid rows.
+    paths : {"compound", "lognormal"}
+        ``mc`` with ``dist="normal"``: ``compound`` draws every day's simple returns and
+        compounds them (the default); ``lognormal`` models daily log returns as normal and
+        draws the horizon's sum once (exact for that model; h times fewer draws).
     components : bool
         Compute Euler attribution.  Simulations keep the ``≈ S(1−α)`` worst
         scenarios' draws (``≈ S(1−α)·h·k`` floats, k = factor rank) and map
@@ -215,6 +221,10 @@ def var(
     e = _as_exposures(exposures)
     r, _, columns = _as_returns(returns, e.size)
     level, horizon = _validate(method, dist, level, horizon, scaling, scenarios, window, r.shape[0])
+    if paths not in ("compound", "lognormal"):
+        raise InputError(f"paths {paths!r}: use compound or lognormal")
+    if paths == "lognormal" and (method != "mc" or dist != "normal"):
+        raise InputError("lognormal paths are a Monte-Carlo option of the normal model (--method mc --dist normal)")
     if window is not None:
         r = r[-int(window) :]
     names = list(tickers) if tickers is not None else ([str(c) for c in columns] if columns is not None else None)
@@ -244,6 +254,10 @@ def var(
         if method == "fhs":
             model = fhs_model(r, vol_model=vol_model)
             params.update(vol_model=vol_model)
+        elif dist == "normal" and paths == "lognormal":
+            model = lognormal_horizon_model(r, days, include_mean=include_mean)
+            days = 1  # the model's single draw is the whole horizon
+            params.update(paths=paths)
         elif dist == "normal":
             model = normal_model(r, include_mean=include_mean)
         elif dist == "t":
