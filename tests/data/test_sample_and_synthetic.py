@@ -90,3 +90,15 @@ def test_factor_panel_moments():
     expected = np.sqrt((8 * (1 / 8 + 0.25 / 8)) * 0.12**2 / 252 + 0.25**2 / 252)
     assert abs(r.std().mean() / expected - 1) < 0.2
     assert data.meta.synthetic
+
+
+def test_sample_frame_equals_skfolios_own_loaders():
+    # We read skfolio's bundled files without importing skfolio (its import costs ~1.8 s);
+    # the frame must be exactly what skfolio's loaders return.
+    import pandas as pd
+    from skfolio.datasets import load_sp500_dataset, load_sp500_index
+
+    from astra.data.providers.sample import _sample_frame
+
+    reference = pd.concat([load_sp500_dataset(), load_sp500_index()], axis=1)
+    pd.testing.assert_frame_equal(_sample_frame(), reference)

@@ -6,7 +6,9 @@ and the S&P 500 index as ``SP500`` (``load_sp500_index``). BSD-3 licensed, no ne
 
 from __future__ import annotations
 
+import importlib.util
 from functools import lru_cache
+from pathlib import Path
 
 import pandas as pd
 
@@ -19,16 +21,32 @@ MARKET_TICKER = "SP500"
 _SOURCE = "sample"
 
 
+def _data_file(name: str) -> Path:
+    """A file of skfolio's bundled datasets, located without importing skfolio (~1.8 s of imports)."""
+    spec = importlib.util.find_spec("skfolio")
+    if spec is None or not spec.submodule_search_locations:
+        raise DataUnavailable("the offline sample needs the skfolio package (pip install -r requirements.lock)")
+    path = Path(spec.submodule_search_locations[0]) / "datasets" / "data" / name
+    if not path.is_file():
+        raise DataUnavailable(f"the offline sample file {name} is missing from {path.parent}")
+    return path
+
+
+def _read(name: str) -> pd.DataFrame:
+    """Read one bundled file the way ``skfolio.datasets.load_gzip_compressed_csv_data`` does."""
+    frame = pd.read_csv(_data_file(name), sep=",", index_col=0, compression="gzip")
+    frame.index = pd.to_datetime(frame.index, format="%Y-%m-%d")
+    return frame
+
+
 @lru_cache(maxsize=1)
 def _sample_frame() -> pd.DataFrame:
-    """The sample, read once per process (~1 s: skfolio import and two compressed CSVs).
+    """The sample, read once per process (two compressed CSVs, ~0.1 s).
 
     Shared: callers select from it and must not modify it in place.
     """
-    from skfolio.datasets import load_sp500_dataset, load_sp500_index
-
-    stocks = load_sp500_dataset()
-    index = load_sp500_index()
+    stocks = _read("sp500_dataset.csv.gz")
+    index = _read("sp500_index.csv.gz")
     frame = pd.concat([stocks, index.rename(columns={index.columns[0]: MARKET_TICKER})], axis=1)
     return frame
 
