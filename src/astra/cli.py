@@ -163,7 +163,10 @@ def demo(
 def report(
     out: Annotated[Path, typer.Option("--out", help="Output directory.")] = Path("astra-out"),
     book: Annotated[Path | None, typer.Option("--book", help="Client book (default: the sample book).")] = None,
-    marks: MarkSourceOpt = "sample",
+    source: Annotated[
+        str,
+        typer.Option("--source", help="The book's marks and risk history: sample | yahoo | csv:PATH | parquet:PATH"),
+    ] = "sample",
     as_json: JsonOpt = False,
 ) -> None:
     """Write report.html (self-contained, opens offline) and every export for a book."""
@@ -172,7 +175,7 @@ def report(
     def render(result) -> None:
         _out.print("wrote: " + ", ".join(result.files))
 
-    run(lambda: workflows.run_demo(out, book=book, marks=marks), render, as_json)
+    run(lambda: workflows.run_demo(out, book=book, marks=source, source=source), render, as_json)
 
 
 @app.command()

@@ -54,3 +54,34 @@ def test_exports_and_permissions(demo):
         path = out / name
         assert path.is_file() and str(path) in result.files
         assert path.stat().st_mode & 0o044  # readable by group/others like any file the user writes
+
+
+def test_report_for_a_book_priced_from_a_file(tmp_path):
+    # `astra report --out DIR --book BOOK --source csv:PATH`: the book's marks and risk history come
+    # from the file; the historical VaR is recomputed here from the file itself.
+    import json
+    from pathlib import Path
+
+    import numpy as np
+    from typer.testing import CliRunner
+
+    from astra.cli import app
+    from astra.data import load_prices
+
+    tickers = ["AAPL", "MSFT", "AMD", "JPM", "BAC"]
+    prices = load_prices(tickers, "sample", start="2014-01-01").prices * 1.5  # a file that is not the sample
+    path = tmp_path / "prices.csv"
+    prices.to_csv(path)
+    book = Path(__file__).parents[2] / "examples" / "book.toml"
+    res = CliRunner().invoke(app, ["report", "--out", str(tmp_path / "out"), "--book", str(book), "--source",
+                                   f"csv:{path}", "--json"])  # fmt: skip
+    assert res.exit_code == 0, res.stderr
+    hist = json.loads(res.stdout)["risk"]["var"]["hist"]
+    assert hist["source"].startswith("csv")
+    last = prices.iloc[-1]
+    shares = np.array([3_000, 1_600, 6_000, -3_000, -12_000])
+    rets = prices.loc["2015-01-01":].pct_change().dropna()
+    pnl = rets.to_numpy() @ (shares * last.to_numpy())
+    k = int(np.ceil(len(pnl) * 0.01 - 1e-9))
+    assert hist["var"] == pytest.approx(-np.sort(pnl)[k - 1], rel=1e-9)
+    assert (tmp_path / "out" / "report.html").is_file()

@@ -61,10 +61,13 @@ def run_demo(
     start="2015-01-01",
     book: str | Path | None = None,
     marks: str = "sample",
+    source: str = "sample",
 ) -> DemoResult:
     """The whole pipeline on the offline sample; writes exports and ``report.html`` into ``out_dir``.
 
-    ``book`` replaces the sample client book (its unmarked names priced from ``marks``).
+    ``book`` replaces the sample client book (its unmarked names priced from ``marks``);
+    ``source`` is where the book's return history for the risk section comes from (the
+    optimiser and stat-arb sections always use the offline sample).
     Nothing touches the network unless ``marks`` does. Files are written atomically, each
     one whole or not at all; a bad book is rejected before anything is written.
     """
@@ -83,7 +86,7 @@ def run_demo(
     files.append(write_frame(positions, out / "book_funding.csv"))
     sections = {"funding": {**report.to_dict(), "text": funding_text(report)}}
     objects: dict[str, Any] = {"funding": report}
-    risk = _risk_section(client)
+    risk = _risk_section(client, source)
     objects["risk"] = risk.pop("reports")
     stress_table = risk.pop("stress_table")
     files += [write_frame(stress_table, out / "stress_scenarios.csv"),
@@ -211,17 +214,17 @@ def _statarb_section(start) -> dict[str, Any]:
     }
 
 
-def _risk_section(book) -> dict[str, Any]:
+def _risk_section(book, source: str = "sample") -> dict[str, Any]:
     """VaR/ES four ways on the client book, stress scenarios and a VaR backtest."""
     start = "2015-01-01"
     reports = {
-        "param": risk_var(book, method="param", start=start),
-        "hist": risk_var(book, method="hist", start=start),
-        "fhs": risk_var(book, method="fhs", start=start, scenarios=50_000, seed=11),
-        "mc": risk_var(book, method="mc", dist="t", start=start, scenarios=100_000, seed=7),
+        "param": risk_var(book, method="param", start=start, source=source),
+        "hist": risk_var(book, method="hist", start=start, source=source),
+        "fhs": risk_var(book, method="fhs", start=start, scenarios=50_000, seed=11, source=source),
+        "mc": risk_var(book, method="mc", dist="t", start=start, scenarios=100_000, seed=7, source=source),
     }
-    stress = risk_stress(book, rate=DEMO_RATE)
-    backtest = risk_backtest(book, method="hist", window=250, start=start, seed=0)
+    stress = risk_stress(book, rate=DEMO_RATE, source=source)
+    backtest = risk_backtest(book, method="hist", window=250, start=start, seed=0, source=source)
     b = backtest.result
     lines = [f"One-day 99 % VaR / ES of {book.name!r} (gross ${book.gross:,.0f}), history from {start}:"]
     for name, report in reports.items():
