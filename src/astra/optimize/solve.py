@@ -20,7 +20,7 @@ import numpy as np
 
 from astra.errors import Infeasible, InputError, SolverError
 from astra.funding.model import carry_of_values
-from astra.optimize.problems import Compiled, Problem, compile_problem
+from astra.optimize.problems import Compiled, Problem, _position_caps, compile_problem
 
 __all__ = ["SOLVERS", "OptimizeResult", "frontier", "solve", "violations"]
 
@@ -36,10 +36,7 @@ def violations(p: Problem, w: np.ndarray) -> dict[str, float]:
     lim = p.limits
     n = len(w)
     out: dict[str, float] = {}
-    lower = np.broadcast_to(np.asarray(lim.lower, float), (n,))
-    upper = np.broadcast_to(np.asarray(lim.upper, float), (n,))
-    if lim.long_only:
-        lower = np.maximum(lower, 0.0)
+    lower, upper, _, _ = _position_caps(p)
     out["position bounds"] = float(max(0.0, np.max(lower - w), np.max(w - upper)))
     net = w.sum()
     out["net band"] = float(max(0.0, lim.net[0] - net, net - lim.net[1]))
@@ -122,8 +119,7 @@ def _binding(p: Problem, w: np.ndarray, tol: float = 1e-6) -> tuple[str, ...]:
     net = w.sum()
     if net <= lim.net[0] + tol or net >= lim.net[1] - tol:
         names.append("net band")
-    lower = np.broadcast_to(np.asarray(lim.lower, float), w.shape)
-    upper = np.broadcast_to(np.asarray(lim.upper, float), w.shape)
+    lower, upper, _, _ = _position_caps(p)
     at_bound = (np.abs(w - upper) <= tol) | ((np.abs(w - lower) <= tol) & (lower != 0))
     if at_bound.any():
         names.append(f"position bounds ({int(at_bound.sum())} names)")
@@ -178,11 +174,7 @@ def _explain(p: Problem, groups: list[str]) -> str:
 def _clean(compiled: Compiled) -> np.ndarray:
     w = compiled.weights
     w[np.abs(w) < 1e-12] = 0.0
-    lim, n = compiled.problem.limits, len(w)
-    lower = np.broadcast_to(np.asarray(lim.lower, float), (n,))
-    upper = np.broadcast_to(np.asarray(lim.upper, float), (n,))
-    if lim.long_only:
-        lower = np.maximum(lower, 0.0)
+    lower, upper, _, _ = _position_caps(compiled.problem)
     return np.clip(w, lower, upper)
 
 

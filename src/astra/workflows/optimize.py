@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -193,7 +193,7 @@ def optimize_portfolio(
     equity = float(equity if equity is not None else (book.equity if book is not None else 1_000_000.0))
     if beta_band is not None:
         lo, hi = parse_band(beta_band, "--beta-band")
-        limits = _replace(limits, beta=(_betas(source, tickers, start, end, benchmark, rets, offline), lo, hi))
+        limits = replace(limits, beta=(_betas(source, tickers, start, end, benchmark, rets, offline), lo, hi))
     if groups_file is not None:
         mapping = read_ticker_csv(groups_file, "group", numeric=False)
         _known(mapping, model.tickers, str(groups_file))
@@ -203,20 +203,20 @@ def optimize_portfolio(
             g: (np.array([i for i, t in enumerate(model.tickers) if mapping.get(t) == g]), -group_net, group_net)
             for g in names
         }
-        limits = _replace(limits, groups=groups)
+        limits = replace(limits, groups=groups)
     if locates_file is not None:
         locates = read_ticker_csv(locates_file, "shares")
         _known(locates, model.tickers, str(locates_file))
         if any(v < 0 for v in locates.values()):
             raise InputError(f"{locates_file}: locates are share counts ≥ 0")
         caps = np.array([locates.get(t, np.inf) * prices[t] / equity for t in model.tickers])
-        limits = _replace(limits, max_short=caps)
+        limits = replace(limits, max_short=caps)
     current = None
     if book is not None:
         values = dict(zip(book.tickers, book.market_values, strict=True))
         current = np.array([values.get(t, 0.0) / equity for t in model.tickers])
     if turnover is not None:
-        limits = _replace(limits, turnover=turnover)
+        limits = replace(limits, turnover=turnover)
     impact_coef = None
     if adv_file is not None:
         adv = read_ticker_csv(adv_file, "adv_usd")
@@ -265,12 +265,6 @@ def optimize_portfolio(
         "tc_bps": tc_bps,
     }
     return OptimizeReport(result, prices, shares, lot, rounding, inputs, sweep, (*data.meta.notes, *notes))
-
-
-def _replace(limits: Limits, **changes) -> Limits:
-    from dataclasses import replace
-
-    return replace(limits, **changes)
 
 
 def _round_to_lots(spec: Problem, weights: np.ndarray, prices: dict, lot: int) -> tuple[dict, dict]:
