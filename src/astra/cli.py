@@ -574,6 +574,13 @@ def risk_var_cmd(
     paths: Annotated[
         str, typer.Option("--paths", help="mc normal: compound (daily simple returns) | lognormal (one draw)")
     ] = "compound",
+    covariance: Annotated[
+        str, typer.Option("--covariance", help="param, mc normal/t: sample | lw | ewma | factor (PCA + specific)")
+    ] = "sample",
+    factors: Annotated[int, typer.Option("--factors", help="Factors of --covariance factor.")] = 8,
+    antithetic: Annotated[
+        bool, typer.Option("--antithetic", help="mc normal/t: antithetic pairs (half the draws; errors over pairs)")
+    ] = False,
     source: RiskSourceOpt = "sample",
     start: StartOpt = None,
     end: EndOpt = None,
@@ -632,6 +639,10 @@ def risk_var_cmd(
             options["vol_model"] = vol_model
         if paths != "compound":
             options["paths"] = paths
+        if covariance != "sample":
+            options.update(covariance=covariance, factors=factors)
+        if antithetic:
+            options["antithetic"] = True
         loaded = _risk_book(book[0], equity, marks, offline)
         return risk_var(loaded, source=source, start=start, end=end, offline=offline, **options)
 

@@ -127,3 +127,25 @@ def test_bad_input(args, needle):
     res = invoke("risk", *args)
     assert res.exit_code == 2, (res.stdout, res.stderr)
     assert needle in res.stderr.lower()
+
+
+def test_factor_covariance_and_antithetic_options_reach_the_engine(book):
+    res = invoke("risk", "var", EXAMPLE, "--method", "param", "--covariance", "factor", "--factors", "2",
+                 "--start", "2018-01-01", "--json")  # fmt: skip
+    assert res.exit_code == 0, res.stderr
+    out = json.loads(res.stdout)
+    # reference: PCA by numpy's SVD — Σ = V₂S₂²V₂ᵀ/(T−1) plus the residual variance on the diagonal
+    rets, e = history(book, "2018-01-01")
+    x = rets.to_numpy() - rets.to_numpy().mean(axis=0)
+    _, s, vt = np.linalg.svd(x / np.sqrt(len(x) - 1), full_matrices=False)
+    top = (vt[:2].T * s[:2]) @ (vt[:2].T * s[:2]).T
+    cov = top + np.diag(np.var(x, axis=0, ddof=1) - np.diag(top))
+    assert out["var"] == pytest.approx(norm.ppf(0.99) * np.sqrt(e @ cov @ e), rel=1e-9)
+    mc = invoke("risk", "var", EXAMPLE, "--method", "mc", "--horizon", "10", "--paths", "lognormal", "--covariance",
+                "factor", "--factors", "2", "--antithetic", "--scenarios", "50000", "--seed", "3", "--start",
+                "2018-01-01", "--json")  # fmt: skip
+    assert mc.exit_code == 0, mc.stderr
+    params = json.loads(mc.stdout)["params"]
+    assert params["antithetic"] is True and params["covariance"] == "factor" and params["factors"] == 2
+    odd = invoke("risk", "var", EXAMPLE, "--method", "mc", "--antithetic", "--scenarios", "5001")
+    assert odd.exit_code == 2 and "even number" in odd.stderr

@@ -100,6 +100,24 @@ def _centred_factor(x: np.ndarray, weights: np.ndarray) -> np.ndarray:
     return centred.T  # N×T: Σ = Xcᵀ Xc exactly, no N×N matrix
 
 
+def _top_factors(centred: np.ndarray, k: int) -> np.ndarray:
+    """``V_k S_k`` of the thin SVD ``centred = U S Vᵀ``: the top ``k`` principal components.
+
+    Only the ``k`` largest eigenpairs of the smaller Gram matrix are computed (LAPACK ``syevr``
+    with an index range), several times faster than a full SVD at 500+ names.
+    """
+    from scipy.linalg import eigh
+
+    t, n = centred.shape
+    gram = centred.T @ centred if n <= t else centred @ centred.T
+    size = gram.shape[0]
+    vals, vecs = eigh(gram, subset_by_index=[size - k, size - 1])
+    vals, vecs = np.maximum(vals[::-1], 0.0), vecs[:, ::-1]
+    if n <= t:
+        return vecs * np.sqrt(vals)  # eigenvectors of XᵀX are V; eigenvalues S²
+    return centred.T @ vecs  # XᵀU = V S
+
+
 def risk_model(returns, method: str = "lw", *, half_life: float = 63.0, factors: int = 8) -> RiskModel:
     """Estimate ``Σ`` from daily simple returns (T×N DataFrame) in factored form.
 
@@ -141,8 +159,7 @@ def risk_model(returns, method: str = "lw", *, half_life: float = 63.0, factors:
         if not 1 <= k < min(t, n + 1):
             raise InputError(f"factors {factors!r} must be between 1 and {min(t - 1, n)}")
         centred = (x - x.mean(axis=0)) / np.sqrt(t - 1)
-        _, s, vt = np.linalg.svd(centred, full_matrices=False)
-        f = vt[:k].T * s[:k]
+        f = _top_factors(centred, k)
         total = np.sum(centred**2, axis=0)
         d = np.maximum(total - np.sum(f**2, axis=1), 1e-12 * total.max())
     else:

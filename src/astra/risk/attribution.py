@@ -45,7 +45,14 @@ def _band(k: int) -> int:
 
 
 def parametric_components(
-    exposures, factor, mean=None, *, level: float = 0.99, dist: str = "normal", dof: float | None = None
+    exposures,
+    factor,
+    mean=None,
+    *,
+    level: float = 0.99,
+    dist: str = "normal",
+    dof: float | None = None,
+    specific=None,
 ) -> dict[str, np.ndarray]:
     """Closed-form Euler marginals and components of VaR and ES.
 
@@ -64,6 +71,8 @@ def parametric_components(
         Covariance factor of horizon returns, ``Σ = L Lᵀ``.
     mean : array_like, shape (N,), optional
         Mean horizon returns (None = zero mean).
+    specific : array_like, shape (N,), optional
+        Specific (idiosyncratic) sd per name: ``Σ = L Lᵀ + diag(specific²)``.
     level : float
         Confidence level α, e.g. 0.99.
 
@@ -85,8 +94,12 @@ def parametric_components(
     mu = np.zeros(e.size) if mean is None else np.asarray(mean, dtype=float)
     q, s = _multipliers(level, dist, dof)
     beta = lf.T @ e
-    sigma = float(np.sqrt(beta @ beta))
     cov_e = lf @ beta  # Σe
+    variance = float(beta @ beta)
+    if specific is not None:
+        own = np.asarray(specific, dtype=float) ** 2 * e
+        cov_e, variance = cov_e + own, variance + float(own @ e)
+    sigma = float(np.sqrt(variance))
     grad_sigma = cov_e / sigma if sigma > 0 else np.zeros(e.size)
     marginal_var = q * grad_sigma - mu
     marginal_es = s * grad_sigma - mu
@@ -173,31 +186,59 @@ def _components_from_tail(tail_returns: np.ndarray, tail_pnl: np.ndarray, e: np.
 
 
 class _TailBuffer:
-    """Keep the ``capacity`` worst scenarios (P&L and latent draws) seen over a stream of chunks."""
+    """Keep the ``capacity`` worst scenarios (P&L and latent draws) seen over a stream of chunks.
+
+    Rows go into a preallocated buffer of twice the capacity; when it fills, it is compacted
+    to the ``capacity`` worst and later rows must beat the worst kept. Each row is copied at
+    most a few times, however many chunks arrive (a concatenation per chunk would copy the
+    whole tail every time).
+    """
 
     def __init__(self, n_scenarios: int, level: float):
         self.k = tail_rank(n_scenarios, level)
         self.capacity = min(n_scenarios, self.k + _band(self.k))
-        self.pnl = np.empty(0)
-        self.draws: np.ndarray | None = None
+        self._pnl: np.ndarray | None = None
+        self._draws: np.ndarray | None = None
+        self._size = 0
+        self._threshold = np.inf  # rows must have P&L below this to matter
 
     def add(self, draws: np.ndarray, pnl: np.ndarray) -> None:
-        if self.draws is not None and self.pnl.size >= self.capacity:
-            take = pnl < self.pnl.max()
-            draws, pnl = draws[take], pnl[take]
-        if pnl.size == 0:
-            return
-        all_pnl = pnl if self.draws is None else np.concatenate([self.pnl, pnl])
-        all_draws = draws if self.draws is None else np.concatenate([self.draws, draws])
-        if all_pnl.size > self.capacity:
-            keep = np.argpartition(all_pnl, self.capacity - 1)[: self.capacity]
-            all_pnl, all_draws = all_pnl[keep], all_draws[keep]
-        self.pnl, self.draws = all_pnl, all_draws
+        if self._pnl is None:
+            self._pnl = np.empty(2 * self.capacity)
+            self._draws = np.empty((2 * self.capacity, *draws.shape[1:]), dtype=draws.dtype)
+        take = np.flatnonzero(pnl < self._threshold)
+        while take.size:
+            room = self._pnl.size - self._size
+            head, take = take[:room], take[room:]
+            self._pnl[self._size : self._size + head.size] = pnl[head]
+            self._draws[self._size : self._size + head.size] = draws[head]
+            self._size += head.size
+            if self._size == self._pnl.size:
+                self._compact()
+                take = take[pnl[take] < self._threshold]
+
+    def _compact(self) -> None:
+        if self._size > self.capacity:
+            keep = np.argpartition(self._pnl[: self._size], self.capacity - 1)[: self.capacity]
+            self._pnl[: self.capacity], self._draws[: self.capacity] = self._pnl[keep], self._draws[keep]
+            self._size = self.capacity
+            self._threshold = float(self._pnl[: self.capacity].max())
+
+    @property
+    def pnl(self) -> np.ndarray:
+        self._compact()
+        return np.empty(0) if self._pnl is None else self._pnl[: self._size]
+
+    @property
+    def draws(self) -> np.ndarray | None:
+        self._compact()
+        return None if self._draws is None else self._draws[: self._size]
 
     def components(self, model, e: np.ndarray, block: int = 50_000) -> dict:
         """Map the kept draws back to per-name horizon returns (in blocks) and attribute."""
-        rets = np.vstack([model.horizon_returns(self.draws[i : i + block]) for i in range(0, self.pnl.size, block)])
-        return _components_from_tail(rets, self.pnl, e, self.k)
+        draws, pnl = self.draws, self.pnl
+        rets = np.vstack([model.horizon_returns(draws[i : i + block]) for i in range(0, pnl.size, block)])
+        return _components_from_tail(rets, pnl, e, self.k)
 
 
 def component_table(tickers, exposures, parts: dict, scale: float = 1.0) -> list[dict]:

@@ -18,6 +18,10 @@ Conventions (see ``DESIGN.md`` — Risk and P&L):
 * ``ci95``: VaR from binomial order statistics (distribution-free:
   ``[X_(l), X_(u)]`` with ``l, u`` binomial 2.5%/97.5% ranks); ES by the normal
   approximation ``ES ± 1.96·se``.  Parametric results report zero error.
+* Antithetic Monte Carlo (``antithetic=True``): scenarios come in dependent pairs
+  ``(z, −z)``, so the errors are computed over the independent pairs from the
+  influence functions — VaR ``√(Var_pairs(1{X ≤ q})/n_pairs) / f̂(q)``, ES
+  ``√(Var_pairs((L − VaR)⁺)/n_pairs) / p`` — and both intervals are ``± 1.96·se``.
 """
 
 from __future__ import annotations
@@ -37,18 +41,19 @@ from astra.risk.attribution import (
     tail_rank,
 )
 from astra.risk.scenarios import (
+    COVARIANCE_MODELS,
     _as_exposures,
     _as_returns,
     _check_horizon,
     _check_level,
     _horizon_returns_history,
     bootstrap_model,
+    covariance_model,
     fhs_model,
     fit_t_dof,
     iter_pnl_chunks,
     lognormal_horizon_model,
     normal_model,
-    returns_factor,
     t_model,
 )
 
@@ -89,8 +94,11 @@ class VaRResult:
         return out
 
 
-def tail_statistics(pnl, level: float) -> dict:
+def tail_statistics(pnl, level: float, *, pairs: bool = False) -> dict:
     """VaR, ES, their standard errors and 95% intervals from a sample of P&L (USD).
+
+    ``pairs=True``: ``pnl[2j]`` and ``pnl[2j + 1]`` are an antithetic pair; the
+    standard errors are computed over the pairs (see the module notes).
 
     Examples
     --------
@@ -104,26 +112,43 @@ def tail_statistics(pnl, level: float) -> dict:
     k = tail_rank(n, level)
     lo_rank = int(max(1, stats.binom.ppf(0.025, n, p)))
     hi_rank = int(min(n, stats.binom.ppf(0.975, n, p) + 1))
-    part = np.partition(x, sorted({k - 1, lo_rank - 1, hi_rank - 1}))
+    quartiles = (n // 4, (3 * n) // 4)  # order statistics for the bandwidth's IQR (no interpolation needed)
+    part = np.partition(x, sorted({k - 1, lo_rank - 1, hi_rank - 1, *quartiles}))  # one pass for every rank
     q = part[k - 1]
-    tail = np.partition(x, k - 1)[:k] if k < n else x
+    tail = part[:k]  # the k smallest, in any order
     value_at_risk, shortfall = float(-q), float(-tail.mean())
     sd = x.std()
-    iqr = np.subtract(*np.percentile(x, [75, 25]))
+    iqr = part[quartiles[1]] - part[quartiles[0]]
     bandwidth = 0.9 * min(sd, iqr / 1.34 if iqr > 0 else sd) * n ** (-0.2)
-    density = float(np.mean(stats.norm.pdf((x - q) / bandwidth)) / bandwidth) if bandwidth > 0 else np.inf
+    density = _density_at(x, q, bandwidth) if bandwidth > 0 else np.inf
     se_var = float(np.sqrt(p * (1.0 - p) / n) / density) if density > 0 else float("nan")
     tail_var = tail.var() if k > 1 else 0.0
     se_es = float(np.sqrt((tail_var + level * (shortfall - value_at_risk) ** 2) / (n * p)))
+    ci_var = (float(-part[hi_rank - 1]), float(-part[lo_rank - 1]))
+    if pairs:
+        if n % 2:
+            raise InputError(f"antithetic P&L must hold whole pairs, got {n} values")
+        below = (x <= q).reshape(-1, 2).mean(axis=1)
+        excess = np.maximum(-x - value_at_risk, 0.0).reshape(-1, 2).mean(axis=1)
+        se_var = float(below.std() / np.sqrt(below.size) / density) if density > 0 else float("nan")
+        se_es = float(excess.std() / np.sqrt(excess.size) / p)
+        ci_var = (value_at_risk - 1.96 * se_var, value_at_risk + 1.96 * se_var)
     return {
         "var": value_at_risk,
         "es": shortfall,
         "k": k,
         "se_var": se_var,
         "se_es": se_es,
-        "ci_var": (float(-part[hi_rank - 1]), float(-part[lo_rank - 1])),
+        "ci_var": ci_var,
         "ci_es": (shortfall - 1.96 * se_es, shortfall + 1.96 * se_es),
     }
+
+
+def _density_at(x: np.ndarray, q: float, bandwidth: float) -> float:
+    """Gaussian kernel density of ``x`` at ``q``; points beyond 9 bandwidths add < 1e-17 each and are skipped."""
+    near = x[np.abs(x - q) < 9.0 * bandwidth]
+    u = (near - q) / bandwidth
+    return float(np.exp(-0.5 * u * u).sum() / (np.sqrt(2.0 * np.pi) * bandwidth * x.size))
 
 
 def _validate(method, dist, level, horizon, scaling, scenarios, window, n_rows):
@@ -160,6 +185,10 @@ def var(
     block_length: float = 1.0,
     components: bool = True,
     paths: str = "compound",
+    covariance: str = "sample",
+    factors: int = 8,
+    antithetic: bool = False,
+    workers: int | None = None,
 ) -> VaRResult:
     """VaR and ES of a book of exposures, with standard errors and Euler components.
 
@@ -201,6 +230,16 @@ def var(
         ``mc`` with ``dist="normal"``: ``compound`` draws every day's simple returns and
         compounds them (the default); ``lognormal`` models daily log returns as normal and
         draws the horizon's sum once (exact for that model; h times fewer draws).
+    covariance : {"sample", "lw", "ewma", "factor"}
+        ``param`` and ``mc`` normal/t: the covariance estimator
+        (:func:`astra.risk.scenarios.covariance_model`); ``factor`` is a statistical
+        factor model with ``factors`` factors and a specific variance per name, whose
+        scenarios cost ``N·k`` instead of ``N²`` per draw.
+    antithetic : bool
+        ``mc`` normal/t: antithetic variates (pairs ``z``, ``−z``); errors over pairs.
+    workers : int, optional
+        Threads for the Monte-Carlo chunks (default: the CPUs available); results
+        do not depend on it.
     components : bool
         Compute Euler attribution.  Simulations keep the ``≈ S(1−α)`` worst
         scenarios' draws (``≈ S(1−α)·h·k`` floats, k = factor rank) and map
@@ -225,6 +264,13 @@ def var(
         raise InputError(f"paths {paths!r}: use compound or lognormal")
     if paths == "lognormal" and (method != "mc" or dist != "normal"):
         raise InputError("lognormal paths are a Monte-Carlo option of the normal model (--method mc --dist normal)")
+    if covariance not in COVARIANCE_MODELS:
+        raise InputError(f"unknown covariance {covariance!r}; use one of {', '.join(COVARIANCE_MODELS)}")
+    uses_covariance = method == "param" or (method == "mc" and dist in ("normal", "t"))
+    if covariance != "sample" and not uses_covariance:
+        raise InputError(f"covariance {covariance!r} applies to param and mc normal/t, not {method} {dist}")
+    if antithetic and not (method == "mc" and dist in ("normal", "t")):
+        raise InputError("antithetic variates are a Monte-Carlo option of the normal and t models")
     if window is not None:
         r = r[-int(window) :]
     names = list(tickers) if tickers is not None else ([str(c) for c in columns] if columns is not None else None)
@@ -234,14 +280,18 @@ def var(
     days = 1 if scaling == "sqrt" else horizon
     scale = float(np.sqrt(horizon)) if scaling == "sqrt" else 1.0
     params = {"dist": dist if method in _DISTS else None, "scaling": scaling, "window": window}
+    if uses_covariance:
+        params.update(covariance=covariance, factors=factors if covariance == "factor" else None)
+    cov = {"covariance": covariance, "factors": factors}
     n_used = r.shape[0]
 
     if method == "param":
         r_h = _horizon_returns_history(r, days)
-        factor, mean = returns_factor(r_h)
+        factor, specific, mean = covariance_model(r_h, **cov)
         if dist == "t" and dof is None:
             dof = fit_t_dof(r_h @ e, method=dof_method)
-        parts = parametric_components(e, factor, mean if include_mean else None, level=level, dist=dist, dof=dof)
+        parts = parametric_components(e, factor, mean if include_mean else None, level=level, dist=dist, dof=dof,
+                                      specific=specific)  # fmt: skip
         tail = {"var": parts["var"], "es": parts["es"], "se_var": 0.0, "se_es": 0.0}
         tail["ci_var"], tail["ci_es"] = (parts["var"],) * 2, (parts["es"],) * 2
         params.update(dof=dof, include_mean=include_mean, sigma_pnl=parts["sigma"] * scale)
@@ -255,13 +305,13 @@ def var(
             model = fhs_model(r, vol_model=vol_model)
             params.update(vol_model=vol_model)
         elif dist == "normal" and paths == "lognormal":
-            model = lognormal_horizon_model(r, days, include_mean=include_mean)
+            model = lognormal_horizon_model(r, days, include_mean=include_mean, **cov)
             days = 1  # the model's single draw is the whole horizon
             params.update(paths=paths)
         elif dist == "normal":
-            model = normal_model(r, include_mean=include_mean)
+            model = normal_model(r, include_mean=include_mean, **cov)
         elif dist == "t":
-            model = t_model(r, dof=dof, exposures=e, dof_method=dof_method, include_mean=include_mean)
+            model = t_model(r, dof=dof, exposures=e, dof_method=dof_method, include_mean=include_mean, **cov)
             params.update(dof=model.dof)
         else:
             model = bootstrap_model(r, block_length=block_length)
@@ -270,14 +320,19 @@ def var(
         buffer = _TailBuffer(n_used, level)
         pnl = np.empty(n_used)
         filled = 0
-        for draws, chunk in iter_pnl_chunks(model, e, n_used, horizon=days, seed=seed, with_draws=True):
-            pnl[filled : filled + chunk.size] = chunk
+        chunks = iter_pnl_chunks(model, e, n_used, horizon=days, seed=seed, with_draws=True, antithetic=antithetic,
+                                 workers=workers)  # fmt: skip
+        for draws, chunk in chunks:
+            if antithetic:  # store pairs side by side: pnl[2j], pnl[2j + 1]
+                pnl[filled : filled + chunk.size].reshape(2, -1, order="F")[:] = chunk.reshape(2, -1)
+            else:
+                pnl[filled : filled + chunk.size] = chunk
             filled += chunk.size
             if components:
                 buffer.add(draws, chunk)
-        tail = tail_statistics(pnl, level)
+        tail = tail_statistics(pnl, level, pairs=antithetic)
         parts = buffer.components(model, e) if components else None
-        params.update(seed=seed)
+        params.update(seed=seed, antithetic=antithetic)
 
     gross = float(np.abs(e).sum())
     pct = 100.0 / gross if gross > 0 else float("nan")
