@@ -25,6 +25,7 @@ from typing import Any
 
 import cvxpy as cp
 import numpy as np
+import scipy.sparse as sp
 
 from astra.config import check_number
 from astra.errors import InputError
@@ -146,6 +147,32 @@ def carry_expression(
     return expr + short_earn @ v, constraints
 
 
+class RiskAversion:
+    """γ as callers set it (``compiled.gamma.value = 4``); the program holds ``τ = γ₀/γ``.
+
+    With γ₀ the γ the problem was compiled with, the mean-variance objective is solved as
+    ``max τ·(μᵀw + carry − costs) − (γ₀/2)·wᵀΣw``: the original objective times γ₀/γ, so the
+    same maximiser, and exactly the original problem (same scaling) at γ = γ₀. γ then moves
+    only linear terms, so a re-solve after changing it keeps the solver's P matrix and its
+    preconditioning. Objective and duals are reported in the original scale.
+    """
+
+    def __init__(self, tau: cp.Parameter, gamma: float):
+        self.tau = tau
+        self.base = float(gamma) if gamma > 0 else 1.0  # γ₀
+        self._gamma = float(gamma)
+
+    @property
+    def value(self) -> float:
+        return self._gamma
+
+    @value.setter
+    def value(self, gamma: float) -> None:
+        check_number(gamma, "gamma", minimum=0, exclusive_minimum=True, maximum=1e6)
+        self._gamma = float(gamma)
+        self.tau.value = self.base / self._gamma
+
+
 @dataclass(frozen=True, eq=False)
 class Compiled:
     """A cvxpy problem with parameters for γ, the net band and gross (re-solved without recompiling)."""
@@ -154,7 +181,7 @@ class Compiled:
     program: cp.Problem
     u: cp.Variable
     v: cp.Variable
-    gamma: cp.Parameter
+    gamma: RiskAversion
     net_lo: cp.Parameter
     net_hi: cp.Parameter
     gross: cp.Parameter | None
@@ -167,6 +194,11 @@ class Compiled:
     def weights(self) -> np.ndarray:
         return np.asarray(self.u.value - self.v.value, dtype=float)
 
+    @property
+    def scale(self) -> float:
+        """Factor from the program's objective (and duals) to the problem's: γ/γ₀ for meanvar, else 1."""
+        return self.gamma.value / self.gamma.base if self.problem.kind == "meanvar" else 1.0
+
 
 def _bound(value: Any, n: int, name: str) -> np.ndarray:
     array = np.broadcast_to(np.asarray(value, dtype=float), (n,)).copy()
@@ -176,28 +208,38 @@ def _bound(value: Any, n: int, name: str) -> np.ndarray:
 
 
 def _position_caps(p: Problem) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Weight bounds ``lower``/``upper`` and the caps they put on the long and short parts."""
+    """Weight bounds ``lower``/``upper`` and the caps they put on the long and short parts.
+
+    Computed once per problem (the solver's checks ask several times); treat as read-only.
+    """
+    cached = p.__dict__.get("_caps")
+    if cached is not None:
+        return cached
     n, lim = p.risk.n, p.limits
     lower = np.maximum(_bound(lim.lower, n, "lower"), 0.0 if lim.long_only else -np.inf)
     upper = _bound(lim.upper, n, "upper")
     if np.any(lower > upper):
         bad = int(np.argmax(lower > upper))
         raise InputError(f"bounds for {p.risk.tickers[bad]}: lower {lower[bad]:g} above upper {upper[bad]:g}")
-    return lower, upper, np.maximum(upper, 0.0), np.maximum(-lower, 0.0)
+    caps = lower, upper, np.maximum(upper, 0.0), np.maximum(-lower, 0.0)
+    object.__setattr__(p, "_caps", caps)  # a memo on a frozen instance, not part of its value
+    return caps
 
 
-def _variables(p: Problem, drop: tuple[str, ...]) -> tuple[cp.Variable, cp.Variable]:
-    """Long and short parts; box bounds and locates go in as variable bounds (the QP solver handles
-    them natively, which is measurably faster than inequality rows)."""
+def _variables(p: Problem, drop: tuple[str, ...]) -> tuple[cp.Variable, cp.Expression, cp.Expression]:
+    """``z = [u; v]``, the long and short parts in one variable, and its two halves.
+
+    Box bounds and locates go in as variable bounds (the QP solver handles them natively,
+    which is measurably faster than inequality rows); one variable lets the specific risk
+    enter the solver's P matrix directly as a quadratic form in ``z`` (see :func:`compile_problem`)."""
     n = p.risk.n
     _, _, long_cap, short_cap = _position_caps(p)
     if "position bounds" in drop:
         long_cap, short_cap = np.full(n, np.inf), np.full(n, np.inf)
     if p.limits.max_short is not None and "locates" not in drop:
         short_cap = np.minimum(short_cap, p.limits.max_short)
-    u = cp.Variable(n, name="long", bounds=[np.zeros(n), long_cap])
-    v = cp.Variable(n, name="short", bounds=[np.zeros(n), short_cap])
-    return u, v
+    z = cp.Variable(2 * n, name="long_short", bounds=[np.zeros(2 * n), np.concatenate([long_cap, short_cap])])
+    return z, z[:n], z[n:]
 
 
 def _constraint_groups(p: Problem, u, v, w, net_lo, net_hi, gross) -> dict[str, list[cp.Constraint]]:
@@ -229,16 +271,22 @@ def _constraint_groups(p: Problem, u, v, w, net_lo, net_hi, gross) -> dict[str, 
 def compile_problem(p: Problem, *, drop: tuple[str, ...] = (), feasibility: bool = False) -> Compiled:
     """Build the cvxpy program of ``p`` (``drop`` removes constraint groups, for diagnosis)."""
     n = p.risk.n
-    u, v = _variables(p, drop)
+    z, u, v = _variables(p, drop)
     w = u - v
-    gamma = cp.Parameter(nonneg=True, value=float(p.gamma), name="gamma")
+    tau = cp.Parameter(nonneg=True, value=1.0, name="risk_tolerance")
+    gamma = RiskAversion(tau, p.gamma)
     net_lo = cp.Parameter(value=float(p.limits.net[0]), name="net_lo")
     net_hi = cp.Parameter(value=float(p.limits.net[1]), name="net_hi")
     gross = None if p.limits.gross is None else cp.Parameter(nonneg=True, value=float(p.limits.gross), name="gross")
     groups = _constraint_groups(p, u, v, w, net_lo, net_hi, gross)
-    variance = PERIODS_PER_YEAR * (
-        cp.sum_squares(p.risk.factors.T @ w) + cp.sum_squares(cp.multiply(np.sqrt(p.risk.idiosyncratic), w))
-    )
+    if p.kind == "maxret":  # variance in a constraint: second-order-cone form for the conic solver
+        specific = cp.sum_squares(cp.multiply(np.sqrt(p.risk.idiosyncratic), w))
+    else:
+        # specific risk Σ d_i (u_i − v_i)² = zᵀ [[D, −D], [−D, D]] z goes straight into the QP's P
+        # matrix, where sum_squares(√d∘w) adds N auxiliary variables and N equality rows
+        d = sp.diags(p.risk.idiosyncratic)
+        specific = cp.quad_form(z, sp.bmat([[d, -d], [-d, d]], format="csc"), assume_PSD=True)
+    variance = PERIODS_PER_YEAR * (cp.sum_squares(p.risk.factors.T @ w) + specific)
     if p.kind == "maxret":
         groups["volatility target"] = [variance <= p.vol_target**2]
     current = np.zeros(n) if p.current is None else p.current
@@ -258,7 +306,7 @@ def compile_problem(p: Problem, *, drop: tuple[str, ...] = (), feasibility: bool
     elif p.kind == "minvar":
         objective = cp.Minimize(0.5 * variance - net_carry)
     elif p.kind == "meanvar":
-        objective = cp.Maximize(p.mu @ w - gamma / 2 * variance + net_carry)
+        objective = cp.Maximize(tau * (p.mu @ w + net_carry) - gamma.base / 2 * variance)  # see RiskAversion
     else:
         objective = cp.Maximize(p.mu @ w + net_carry)
     kept = {name: cons for name, cons in groups.items() if name not in drop}

@@ -26,8 +26,10 @@ __all__ = ["SOLVERS", "OptimizeResult", "frontier", "solve", "violations"]
 
 SOLVERS = ("PIQP", "CLARABEL", "SCS")  # PIQP: fastest on the QP form; Clarabel: cones (maxret, impact)
 TOLERANCE = 1e-7
-# Tighter than PIQP's defaults (1e-8 / 1e-9): weights to ~1e-9, at ~1 extra iteration.
-SOLVER_OPTIONS = {"PIQP": {"eps_abs": 1e-10, "eps_rel": 1e-11}}
+# PIQP's default tolerances (1e-8 / 1e-9) already give objectives within ~1e-10 of a 1e-10 Clarabel
+# solve and violations ~1e-12 (benchmarks/optimize.py); a re-solve keeps the preconditioner, which is
+# valid because only linear terms and bounds change (γ enters as τ = 1/γ, see problems.RiskAversion).
+SOLVER_OPTIONS = {"PIQP": {"preconditioner_reuse_on_update": True}}
 _INFEASIBLE = (cp.INFEASIBLE, cp.INFEASIBLE_INACCURATE)
 
 
@@ -149,7 +151,7 @@ def _duals(compiled: Compiled) -> dict[str, float]:
             value = con.dual_value
             if value is not None and np.size(value) == 1:
                 key = name if len(constraints) == 1 else f"{name} {('lower', 'upper')[i] if i < 2 else i}"
-                out[key] = float(np.asarray(value).ravel()[0])
+                out[key] = float(np.asarray(value).ravel()[0]) * compiled.scale
     return out
 
 
@@ -233,7 +235,7 @@ def _result(compiled: Compiled, w: np.ndarray, solver: str, elapsed: float) -> O
         turnover=float(np.abs(trade).sum()),
         binding=_binding(p, w),
         duals=_duals(compiled),
-        objective=float(value) if value is not None and math.isfinite(value) else math.nan,
+        objective=float(value) * compiled.scale if value is not None and math.isfinite(value) else math.nan,
         max_violation=max(violations(p, w).values(), default=0.0),
         equity=p.equity,
         gamma=float(compiled.gamma.value),
