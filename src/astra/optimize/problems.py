@@ -189,6 +189,12 @@ class Compiled:
     carry: cp.Expression | None
     trading: cp.Expression | float
     variance: cp.Expression
+    resolver: dict = field(default_factory=dict, repr=False)  # the fast re-solve's state (see solve.py)
+
+    @property
+    def parameters(self) -> list[cp.Parameter]:
+        """The parameters a re-solve may change: τ (γ), the net band and gross."""
+        return [self.gamma.tau, self.net_lo, self.net_hi] + ([self.gross] if self.gross is not None else [])
 
     @property
     def weights(self) -> np.ndarray:
