@@ -46,7 +46,7 @@ def test_data_rates_json():
 @pytest.mark.parametrize(
     ("args", "code", "needle"),
     [
-        (("data", "show", "FOO", "--source", "sample"), 3, "FOO"),
+        (("data", "show", "FOO", "--source", "sample"), 2, "FOO"),
         (("data", "show", "AAPL", "--start", "2022-02-01", "--end", "2022-01-01"), 2, "after end"),
         (("data", "show", "AAPL", "--interval", "5m"), 2, "interval '5m'"),
         (("data", "show", "AAPL", "--source", "csv:/nonexistent.csv"), 2, "not found"),

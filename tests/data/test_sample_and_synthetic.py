@@ -31,7 +31,7 @@ def test_sample_has_market_series_and_twenty_stocks():
 
 
 def test_sample_unknown_ticker_lists_what_it_has():
-    with pytest.raises(DataUnavailable, match=r"FOO.*not in the offline sample.*AAPL"):
+    with pytest.raises(InputError, match=r"FOO.*not in the offline sample.*AAPL"):
         load_sample(["AAPL", "FOO"])
 
 

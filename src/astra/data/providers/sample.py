@@ -77,8 +77,8 @@ def load_sample(tickers=None, start=None, end=None) -> PriceData:
         tickers = [c for c in frame.columns if c != MARKET_TICKER]
     wanted = [str(t).strip().upper() for t in tickers]
     missing = [t for t in wanted if t not in frame.columns]
-    if missing:
-        raise DataUnavailable(
+    if missing:  # the sample's names are fixed and listed: asking for another is bad input (exit 2)
+        raise InputError(
             f"ticker(s) {', '.join(missing)} not in the offline sample; it has: {', '.join(frame.columns)}"
         )
     frame = check_price_frame(frame[wanted], source=_SOURCE)
