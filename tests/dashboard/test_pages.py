@@ -72,6 +72,13 @@ def test_risk_methods_and_bad_book():
     app = page("risk")
     app.multiselect[0].set_value(["param"]).run()
     assert clean(app) and len(app.dataframe[0].value) == 1
+    app.multiselect[0].set_value(["param", "mc"]).run()
+    app.selectbox(key="risk-cov").set_value("factor").run()
+    app.selectbox(key="risk-paths").set_value("lognormal").run()
+    app.checkbox(key="risk-anti").check().run()
+    assert clean(app) and len(app.dataframe[0].value) == 2
+    frame = app.dataframe[0].value
+    assert frame.loc["mc", "s.e. VaR"] > 0 and abs(frame.loc["mc", "VaR"] / frame.loc["param", "VaR"] - 1) < 0.2
     bad = page("risk", book_text="[positions]\nAAPL = 1\n")
     assert not bad.exception and "account" in bad.error[0].value
 

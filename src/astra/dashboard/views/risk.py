@@ -15,6 +15,16 @@ horizon = c2.number_input("Horizon (days)", 1, 60, 1)
 scenarios = c3.select_slider("MC scenarios", [10_000, 50_000, 100_000, 250_000, 1_000_000], 50_000)
 start = c4.text_input("History from", "2015-01-01", key="risk-start")
 methods = st.multiselect("Methods", ["param", "hist", "fhs", "mc"], ["param", "hist", "mc"])
+m1, m2, m3 = st.columns(3)
+covariance = m1.selectbox("Covariance (param, mc)", ["sample", "lw", "ewma", "factor"], key="risk-cov",
+                          help="factor: statistical factors + a specific variance per name")  # fmt: skip
+paths = m2.selectbox(
+    "MC paths",
+    ["compound", "lognormal"],
+    key="risk-paths",
+    help="compound: daily simple returns compounded; lognormal: one draw of the horizon's log return",
+)
+antithetic = m3.checkbox("Antithetic pairs (mc)", key="risk-anti", help="(z, −z) pairs: half the draws")
 
 if book is not None:
     rows, reports = {}, {}
@@ -23,6 +33,10 @@ if book is not None:
         options = {"method": method, "level": level, "horizon": int(horizon)}
         if method in ("mc", "fhs"):
             options.update(scenarios=int(scenarios), seed=7)
+        if method in ("param", "mc") and covariance != "sample":
+            options.update(covariance=covariance, factors=min(3, len(book.tickers) - 1) or 1)
+        if method == "mc":
+            options.update(paths=paths, antithetic=antithetic)
         report = attempt(lambda options=options: risk_var(book, start=start or None, **options))
         progress.progress((i + 1) / max(len(methods), 1), text=f"VaR: {method} done")
         if report is not None:
