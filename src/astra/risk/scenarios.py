@@ -631,18 +631,12 @@ def iter_pnl_chunks(
         yield (latent, pnl) if with_draws else pnl
 
 
-def simulate_pnl(
-    model: ScenarioModel,
-    exposures,
-    scenarios: int,
-    *,
-    horizon: int = 1,
-    seed=None,
-    chunk_size: int | None = None,
-    antithetic: bool = False,
-    workers: int | None = None,
-) -> np.ndarray:
-    """All ``S`` portfolio P&L values (USD, shape ``(S,)``), generated chunk by chunk."""
-    chunks = iter_pnl_chunks(model, exposures, scenarios, horizon=horizon, seed=seed, chunk_size=chunk_size,
-                             antithetic=antithetic, workers=workers)  # fmt: skip
-    return np.concatenate(list(chunks))
+def simulate_pnl(model: ScenarioModel, exposures, scenarios: int, **options) -> np.ndarray:
+    """All ``S`` portfolio P&L values (USD, shape ``(S,)``), generated chunk by chunk.
+
+    ``options`` are those of :func:`iter_pnl_chunks` (``horizon``, ``seed``, ``chunk_size``,
+    ``antithetic``, ``workers``).
+    """
+    if options.get("with_draws"):
+        raise InputError("simulate_pnl returns P&L only; use iter_pnl_chunks(with_draws=True) for the draws")
+    return np.concatenate(list(iter_pnl_chunks(model, exposures, scenarios, **options)))
