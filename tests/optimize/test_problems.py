@@ -279,3 +279,20 @@ def test_fast_resolve_equals_cvxpys_own_resolve_with_funding_and_costs(model):
         np.testing.assert_allclose(results[0].weights, results[1].weights, atol=1e-7)
         assert results[0].duals.keys() == results[1].duals.keys()
         assert results[0].max_violation <= 1e-7
+
+
+def test_conic_problems_resolve_through_cvxpy():
+    # 3/2-power impact makes the program conic: the affine QP re-solve steps aside, results stay right.
+    rng = np.random.default_rng(8)
+    n = 8
+    problem = Problem("meanvar", model_from_cov(random_cov(n, 2)), rng.normal(0.08, 0.05, n),
+                      Limits(gross=2.0, net=(-0.1, 0.1), lower=-0.4, upper=0.4),
+                      Costs(tc_bps=5, impact=np.full(n, 0.02)), gamma=4.0)  # fmt: skip
+    compiled = compile_problem(problem)
+    solve(compiled)
+    compiled.gamma.value = 2.0
+    again = solve(compiled)
+    assert compiled.resolver.get("disabled") and again.solver != "PIQP"
+    fresh = solve(Problem("meanvar", problem.risk, problem.mu, problem.limits, problem.costs, gamma=2.0))
+    assert again.objective == pytest.approx(fresh.objective, rel=1e-7)
+    np.testing.assert_allclose(again.weights, fresh.weights, atol=5e-5)  # Clarabel at its default tolerances

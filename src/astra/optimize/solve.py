@@ -259,8 +259,10 @@ def _fast_resolve(compiled: Compiled, options: dict) -> bool:
         if "resolver" not in state:
             state["resolver"] = _AffineResolver(compiled, options)
         return state["resolver"].solve(compiled.program)
-    except (ValueError, KeyError, cp.error.SolverError, cp.error.DPPError):
-        state["disabled"] = True  # structure the affine map cannot follow: cvxpy's own path from now on
+    except (ValueError, KeyError, AttributeError, TypeError, cp.error.SolverError, cp.error.DPPError):
+        # a structure the affine map cannot follow (or a cvxpy whose data layout moved on):
+        # cvxpy's own path from now on
+        state["disabled"] = True
         return False
 
 
