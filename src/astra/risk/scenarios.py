@@ -103,9 +103,15 @@ def _check_level(level: float) -> float:
     return float(level)
 
 
+MAX_HORIZON = 252  # one trading year: beyond it daily-data VaR says little and paths get huge
+
+
 def _check_horizon(horizon: int) -> int:
     if int(horizon) != horizon or horizon < 1:
         raise InputError(f"horizon {horizon!r} must be an integer number of days >= 1")
+    if horizon > MAX_HORIZON:
+        raise InputError(f"horizon {horizon} days is beyond one trading year ({MAX_HORIZON}); "
+                         "VaR that far out is not meaningful from daily returns")  # fmt: skip
     return int(horizon)
 
 

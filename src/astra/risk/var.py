@@ -151,6 +151,17 @@ def _density_at(x: np.ndarray, q: float, bandwidth: float) -> float:
     return float(np.exp(-0.5 * u * u).sum() / (np.sqrt(2.0 * np.pi) * bandwidth * x.size))
 
 
+def _tail_warning(scenarios, level) -> str:
+    """How thin the tail of ``scenarios`` draws is: scenarios beyond VaR and VaR's relative error (normal P&L)."""
+    try:
+        n, p = max(int(scenarios), 1), 1.0 - _check_level(level)
+    except (TypeError, ValueError):
+        return "the tail would be unreliable"
+    z = stats.norm.ppf(1.0 - p)
+    relative = np.sqrt(p * (1.0 - p) / n) / stats.norm.pdf(z) / z  # order-statistic s.e. / VaR
+    return f"the tail rests on {n * p:.0f} scenarios, a standard error of about {relative:.0%} of VaR for a normal P&L"
+
+
 def _validate(method, dist, level, horizon, scaling, scenarios, window, n_rows):
     if method not in METHODS:
         raise InputError(f"unknown VaR method {method!r}; use one of {', '.join(METHODS)}")
@@ -159,7 +170,8 @@ def _validate(method, dist, level, horizon, scaling, scenarios, window, n_rows):
     if scaling not in (None, "sqrt"):
         raise InputError(f"unknown scaling {scaling!r}; use None (compounded paths) or 'sqrt'")
     if method in ("mc", "fhs") and (int(scenarios) != scenarios or scenarios < _MIN_SCENARIOS):
-        raise InputError(f"scenarios {scenarios!r} is too few for Monte Carlo; use at least {_MIN_SCENARIOS}")
+        raise InputError(f"scenarios {scenarios!r} is too few for Monte Carlo: {_tail_warning(scenarios, level)}; "
+                         f"use at least {_MIN_SCENARIOS:,}")  # fmt: skip
     if window is not None and (int(window) != window or not 2 <= window <= n_rows):
         raise InputError(f"window {window!r} must be an integer number of rows in [2, {n_rows}]")
     return _check_level(level), _check_horizon(horizon)
