@@ -71,7 +71,7 @@ def test_sweep_json_warns_in_sample():
         (("run", "--x", "JPM", "--y", "JPM"), 2, "two different"),
         (("run", "--x", "BAC", "--y", "JPM", "--entry", "1", "--exit", "1"), 2, "hysteresis"),
         (("run", "--x", "BAC", "--y", "JPM", "--cost-bps", "-1"), 2, "--cost-bps"),
-        (("run", "--x", "BAC", "--y", "ZZZZ"), 3, "ZZZZ"),
+        (("run", "--x", "BAC", "--y", "ZZZZ"), 2, "ZZZZ"),  # not in the offline sample: bad input
         (("run", "--x", "BAC", "--y", "JPM", "--model", "kalman9"), 2, "kalman9"),
         (("run", "--x", "BAC", "--y", "JPM", "--start", "2022-12-01"), 2, "warm-up"),
         (("scan", "--universe", "JPM", "--fdr", "2"), 2, "fdr"),
