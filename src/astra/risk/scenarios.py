@@ -558,8 +558,11 @@ def _run_chunks(fn: Callable, plan: list, workers: int | None) -> Iterator:
     """
     workers = default_workers() if workers is None else int(workers)
     if workers <= 1 or len(plan) == 1:
-        for size, rng in plan:
-            yield fn(size, rng)
+        try:
+            for size, rng in plan:
+                yield fn(size, rng)
+        finally:
+            vars(_LOCAL).pop("buffers", None)  # this thread outlives the run: free its scratch
         return
     from threadpoolctl import threadpool_limits
 
