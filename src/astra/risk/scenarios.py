@@ -213,14 +213,18 @@ def fit_t_dof(x, *, method: str = "mle") -> float:
 
 
 _LOCAL = threading.local()
+_BLOCK_BYTES = 512 * 2**10  # per work array in the fused antithetic kernel (L2-sized)
 
 
-def _scratch(rows: int, cols: int) -> tuple[np.ndarray, np.ndarray]:
-    """Two ``(rows, cols)`` work arrays owned by the calling thread, reused from chunk to chunk."""
-    have = getattr(_LOCAL, "buffers", None)
-    if have is None or have[0].shape[0] < rows or have[0].shape[1] != cols:
-        have = _LOCAL.buffers = (np.empty((rows, cols)), np.empty((rows, cols)))
-    return have[0][:rows], have[1][:rows]
+def _scratch(name: str, rows: int, cols: int) -> np.ndarray:
+    """A ``(rows, cols)`` work array owned by the calling thread, reused from chunk to chunk."""
+    buffers = getattr(_LOCAL, "buffers", None)
+    if buffers is None:
+        buffers = _LOCAL.buffers = {}
+    have = buffers.get(name)
+    if have is None or have.shape[0] < rows or have.shape[1] != cols:
+        have = buffers[name] = np.empty((rows, cols))
+    return have[:rows]
 
 
 # --------------------------------------------------------------------------- models
@@ -315,27 +319,44 @@ class ScenarioModel:
             growth *= 1.0 + self._day_returns(latent, day, vol)
         return growth - 1.0
 
-    def _antithetic_lognormal_pnl(self, z: np.ndarray, exposures: np.ndarray, cache: dict) -> np.ndarray:
-        """Twins ``x = μ ± u``: ``Σ e_i(exp(μ_i ± u_i) − 1) = (e·exp(μ))·exp(±u) − Σe``, so one
+    def _antithetic_lognormal_pnl(
+        self, z: np.ndarray, exposures: np.ndarray, cache: dict, rng: np.random.Generator | None = None
+    ) -> np.ndarray:
+        """P&L of the draws ``z`` (first halves, ``(half, width)``) and of their twins ``−z``.
+
+        With ``rng``, ``z`` is a buffer filled block by block just before each block is used
+        (the same numbers as filling it at once: a generator's stream does not depend on how
+        its draws are split between calls).
+
+        Twins are ``x = μ ± u``: ``Σ e_i(exp(μ_i ± u_i) − 1) = (e·exp(μ))·exp(±u) − Σe``, so one
         ``exp`` and one reciprocal serve both, in per-thread scratch buffers."""
         if "weighted" not in cache:
             cache["weighted"] = exposures * np.exp(self.mean), float(exposures.sum())
         weighted, total = cache["weighted"]
-        half, k = z.shape[0] // 2, self.factor.shape[1]
-        u, tmp = _scratch(half, self.n_names)
-        np.matmul(z[:half, :k], self.factor.T, out=u)
-        if self.specific is not None:
-            u += np.multiply(z[:half, k:], self.specific, out=tmp)
-        np.exp(u, out=u)
+        half, k = z.shape[0], self.factor.shape[1]
+        rows = max(16, _BLOCK_BYTES // (8 * self.n_names))  # blocks that stay in cache across the passes
+        u_all, tmp_all = _scratch("u", min(rows, half), self.n_names), _scratch("tmp", min(rows, half), self.n_names)
         out = np.empty(2 * half)
-        np.matmul(u, weighted, out=out[:half])
-        np.matmul(np.reciprocal(u, out=u), weighted, out=out[half:])
+        for lo in range(0, half, rows):
+            hi = min(lo + rows, half)
+            u, block = u_all[: hi - lo], z[lo:hi]
+            if rng is not None:
+                rng.standard_normal(out=block)
+            np.matmul(block[:, :k], self.factor.T, out=u)
+            if self.specific is not None:
+                u += np.multiply(block[:, k:], self.specific, out=tmp_all[: hi - lo])
+            np.exp(u, out=u)
+            np.matmul(u, weighted, out=out[lo:hi])
+            np.matmul(np.reciprocal(u, out=u), weighted, out=out[half + lo : half + hi])
         out -= total
         return out
 
+    def _one_lognormal_draw(self, horizon: int) -> bool:
+        return self.log_returns and horizon == 1 and self.kind == "normal"
+
     def _pnl(self, latent: np.ndarray, exposures: np.ndarray, cache: dict, antithetic: bool = False) -> np.ndarray:
-        if antithetic and self.log_returns and latent.shape[1] == 1:
-            return self._antithetic_lognormal_pnl(latent[:, 0, :], exposures, cache)
+        if antithetic and self._one_lognormal_draw(latent.shape[1]):
+            return self._antithetic_lognormal_pnl(latent[: latent.shape[0] // 2, 0, :], exposures, cache)
         if latent.shape[1] > 1 or self.log_returns:  # compounding is non-linear: go through per-name returns
             return self.horizon_returns(latent) @ exposures
         # one day is linear in the draws: project the exposures first (same numbers, O(k) per scenario)
@@ -633,8 +654,14 @@ def iter_pnl_chunks(
     model._pnl(blank, e, cache)  # fill the cache before the threads share it
 
     def chunk(size: int, rng: np.random.Generator):
+        if lean:  # only the first halves are drawn, into this thread's scratch: the twins are implied
+            z = _scratch("draws", size // 2, model._latent_width())
+            return None, model._antithetic_lognormal_pnl(z, e, cache, rng)
         latent = model._draw(rng, size, horizon, antithetic)
         return latent, model._pnl(latent, e, cache, antithetic)
+
+    # without the draws, antithetic one-draw lognormal chunks need neither the twins nor fresh memory
+    lean = not with_draws and antithetic and model._one_lognormal_draw(horizon)
 
     for latent, pnl in _run_chunks(chunk, plan, workers):
         yield (latent, pnl) if with_draws else pnl

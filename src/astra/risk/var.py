@@ -332,9 +332,10 @@ def var(
         buffer = _TailBuffer(n_used, level)
         pnl = np.empty(n_used)
         filled = 0
-        chunks = iter_pnl_chunks(model, e, n_used, horizon=days, seed=seed, with_draws=True, antithetic=antithetic,
-                                 workers=workers)  # fmt: skip
-        for draws, chunk in chunks:
+        chunks = iter_pnl_chunks(model, e, n_used, horizon=days, seed=seed, with_draws=components,
+                                 antithetic=antithetic, workers=workers)  # fmt: skip
+        for item in chunks:
+            draws, chunk = item if components else (None, item)
             if antithetic:  # store pairs side by side: pnl[2j], pnl[2j + 1]
                 pnl[filled : filled + chunk.size].reshape(2, -1, order="F")[:] = chunk.reshape(2, -1)
             else:
