@@ -66,7 +66,10 @@ def test_antithetic_twins_mirror_and_the_fused_pnl_matches_the_generic_path(pane
         np.testing.assert_allclose(block[500:], -block[:500], rtol=0, atol=1e-15)  # (1 + r) − 1 rounding
     lognormal = lognormal_horizon_model(r, 10, covariance="factor", factors=3)
     for draws, pnl in iter_pnl_chunks(lognormal, e, 6_000, seed=4, with_draws=True, antithetic=True):
-        np.testing.assert_allclose(pnl, lognormal.horizon_returns(draws) @ e, rtol=1e-9, atol=1e-6)
+        full = np.asarray(draws)  # kept as first halves; the twins are their negatives
+        np.testing.assert_array_equal(full[full.shape[0] // 2 :], -full[: full.shape[0] // 2])
+        np.testing.assert_allclose(pnl, lognormal.horizon_returns(full) @ e, rtol=1e-9, atol=1e-6)
+        np.testing.assert_array_equal(draws[np.array([0, full.shape[0] - 1])], full[[0, -1]])
 
 
 def test_threads_do_not_change_the_numbers(panel):

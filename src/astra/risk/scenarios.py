@@ -597,6 +597,29 @@ def _run_chunks(fn: Callable, plan: list, workers: int | None) -> Iterator:
             yield pending.popleft().result()
 
 
+class _Twins:
+    """Latent draws of an antithetic chunk kept as first halves: row ``j ≥ n`` is ``−`` row ``j − n``.
+
+    Indexing with an array of rows returns those rows (a copy), which is all the tail buffer
+    asks of a chunk's draws.
+    """
+
+    def __init__(self, first: np.ndarray):
+        self.first = first
+        self.shape = (2 * first.shape[0], *first.shape[1:])
+        self.dtype = first.dtype
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        return np.concatenate([self.first, -self.first]).astype(dtype or self.dtype, copy=False)
+
+    def __getitem__(self, rows) -> np.ndarray:
+        rows = np.asarray(rows)
+        n = self.first.shape[0]
+        out = self.first[rows % n]
+        out[rows >= n] *= -1.0
+        return out
+
+
 def sample_returns(
     model: ScenarioModel,
     scenarios: int,
@@ -650,18 +673,19 @@ def iter_pnl_chunks(
         raise InputError(f"exposures have {e.size} names but the scenario model has {model.n_names}")
     plan, horizon = _plan(model, scenarios, horizon, seed, chunk_size, antithetic)
     cache: dict = {}
-    blank = np.zeros((1, 1, model._latent_width())) if model.kind in ("normal", "t") else np.zeros((1, 1), np.int64)
-    model._pnl(blank, e, cache)  # fill the cache before the threads share it
+    blank = np.zeros((2, 1, model._latent_width())) if model.kind in ("normal", "t") else np.zeros((2, 1), np.int64)
+    model._pnl(blank, e, cache, antithetic)  # fill the cache before the threads share it
+    # antithetic one-draw lognormal chunks draw only the first halves (the twins are implied), block
+    # by block inside the fused kernel; into this thread's scratch when nobody keeps the draws
+    halves = antithetic and model._one_lognormal_draw(horizon)
 
     def chunk(size: int, rng: np.random.Generator):
-        if lean:  # only the first halves are drawn, into this thread's scratch: the twins are implied
-            z = _scratch("draws", size // 2, model._latent_width())
-            return None, model._antithetic_lognormal_pnl(z, e, cache, rng)
+        if halves:
+            shape = (size // 2, model._latent_width())
+            z = np.empty(shape) if with_draws else _scratch("draws", *shape)
+            return _Twins(z[:, None, :]), model._antithetic_lognormal_pnl(z, e, cache, rng)
         latent = model._draw(rng, size, horizon, antithetic)
         return latent, model._pnl(latent, e, cache, antithetic)
-
-    # without the draws, antithetic one-draw lognormal chunks need neither the twins nor fresh memory
-    lean = not with_draws and antithetic and model._one_lognormal_draw(horizon)
 
     for latent, pnl in _run_chunks(chunk, plan, workers):
         yield (latent, pnl) if with_draws else pnl
