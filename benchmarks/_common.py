@@ -27,6 +27,20 @@ def machine() -> dict:
     }
 
 
+def peak_rss_mib() -> float:
+    """This process's peak resident memory, MiB: ``VmHWM`` of its own address space.
+
+    Not ``getrusage(...).ru_maxrss``: Linux carries that across ``exec``, so a child started
+    from a large parent reports at least the parent's footprint."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    import resource  # not Linux: the rusage figure is the best available
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def timed(func: Callable[[], object]) -> float:
     start = time.perf_counter()
     func()

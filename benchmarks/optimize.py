@@ -56,16 +56,16 @@ def seed_solve(sigma: np.ndarray, mu: np.ndarray) -> float:
 def memory_case(n: int) -> dict:
     """Run the cold solve for ``n`` names in a fresh process; report its time and peak RSS."""
     code = """
-import json, resource, sys, time
+import json, sys, time
 sys.path.insert(0, sys.argv[1])
 import optimize as b
+from _common import peak_rss_mib
 rets, mu = b.panel(int(sys.argv[2]))
 model = b.risk_model(rets, "factor", factors=8)
 start = time.perf_counter()
 result = b.solve(b.our_problem(model, mu))
 elapsed = time.perf_counter() - start
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps({"solve_s": elapsed, "peak_rss_mib": peak, "status": result.status,
+print(json.dumps({"solve_s": elapsed, "peak_rss_mib": peak_rss_mib(), "status": result.status,
                   "max_violation": result.max_violation}))
 """
     out = subprocess.run(
