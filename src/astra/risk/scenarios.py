@@ -319,20 +319,17 @@ class ScenarioModel:
             growth *= 1.0 + self._day_returns(latent, day, vol)
         return growth - 1.0
 
-    def _antithetic_lognormal_pnl(
-        self, z: np.ndarray, exposures: np.ndarray, cache: dict, rng: np.random.Generator | None = None
-    ) -> np.ndarray:
+    def _antithetic_lognormal_pnl(self, z: np.ndarray, terms: dict, rng: np.random.Generator) -> np.ndarray:
         """P&L of the draws ``z`` (first halves, ``(half, width)``) and of their twins ``−z``.
 
-        With ``rng``, ``z`` is a buffer filled block by block just before each block is used
+        ``z`` is a buffer filled from ``rng`` block by block just before each block is used
         (the same numbers as filling it at once: a generator's stream does not depend on how
         its draws are split between calls).
 
         Twins are ``x = μ ± u``: ``Σ e_i(exp(μ_i ± u_i) − 1) = (e·exp(μ))·exp(±u) − Σe``, so one
-        ``exp`` and one reciprocal serve both, in per-thread scratch buffers."""
-        if "weighted" not in cache:
-            cache["weighted"] = exposures * np.exp(self.mean), float(exposures.sum())
-        weighted, total = cache["weighted"]
+        ``exp`` and one reciprocal serve both, in per-thread scratch buffers (``terms`` from
+        :meth:`_pnl_terms`)."""
+        weighted, total = terms["weighted"], terms["total"]
         half, k = z.shape[0], self.factor.shape[1]
         rows = max(16, _BLOCK_BYTES // (8 * self.n_names))  # blocks that stay in cache across the passes
         u_all, tmp_all = _scratch("u", min(rows, half), self.n_names), _scratch("tmp", min(rows, half), self.n_names)
@@ -340,8 +337,7 @@ class ScenarioModel:
         for lo in range(0, half, rows):
             hi = min(lo + rows, half)
             u, block = u_all[: hi - lo], z[lo:hi]
-            if rng is not None:
-                rng.standard_normal(out=block)
+            rng.standard_normal(out=block)
             np.matmul(block[:, :k], self.factor.T, out=u)
             if self.specific is not None:
                 u += np.multiply(block[:, k:], self.specific, out=tmp_all[: hi - lo])
@@ -354,24 +350,32 @@ class ScenarioModel:
     def _one_lognormal_draw(self, horizon: int) -> bool:
         return self.log_returns and horizon == 1 and self.kind == "normal"
 
-    def _pnl(self, latent: np.ndarray, exposures: np.ndarray, cache: dict, antithetic: bool = False) -> np.ndarray:
-        if antithetic and self._one_lognormal_draw(latent.shape[1]):
-            return self._antithetic_lognormal_pnl(latent[: latent.shape[0] // 2, 0, :], exposures, cache)
-        if latent.shape[1] > 1 or self.log_returns:  # compounding is non-linear: go through per-name returns
-            return self.horizon_returns(latent) @ exposures
-        # one day is linear in the draws: project the exposures first (same numbers, O(k) per scenario)
+    def _pnl_terms(self, exposures: np.ndarray, horizon: int, fused: bool) -> dict:
+        """What every chunk's P&L needs from the exposures, computed once before threads share it.
+
+        ``fused``: the antithetic lognormal kernel's ``e·exp(μ)`` and ``Σe``. One linear day
+        (no compounding): the exposures projected on the latent draws, ``Lᵀe`` and ``μ·e``
+        (factor models) or each historical row's P&L (bootstrap, FHS) — the same numbers as
+        going through per-name returns, at ``O(k)`` per scenario.
+        """
+        if fused:
+            return {"weighted": exposures * np.exp(self.mean), "total": float(exposures.sum())}
+        if horizon > 1 or self.log_returns:  # compounding is non-linear: go through per-name returns
+            return {"exposures": exposures}
         if self.kind in ("normal", "t"):
-            if "beta" not in cache:
-                proj = self.factor.T @ exposures
-                if self.specific is not None:
-                    proj = np.concatenate([proj, self.specific * exposures])
-                cache["beta"] = proj, float(self.mean @ exposures)
-            proj, mu = cache["beta"]
-            return mu + latent[:, 0, :] @ proj
-        if "row_pnl" not in cache:
-            scale = self._daily_vol(1)[0] if self.kind == "fhs" else 1.0
-            cache["row_pnl"] = self.history @ (exposures * scale)
-        return cache["row_pnl"][latent[:, 0]]
+            proj = self.factor.T @ exposures
+            if self.specific is not None:
+                proj = np.concatenate([proj, self.specific * exposures])
+            return {"beta": proj, "mu": float(self.mean @ exposures)}
+        scale = self._daily_vol(1)[0] if self.kind == "fhs" else 1.0
+        return {"row_pnl": self.history @ (exposures * scale)}
+
+    def _pnl(self, latent: np.ndarray, terms: dict) -> np.ndarray:
+        if "exposures" in terms:
+            return self.horizon_returns(latent) @ terms["exposures"]
+        if "beta" in terms:
+            return terms["mu"] + latent[:, 0, :] @ terms["beta"]
+        return terms["row_pnl"][latent[:, 0]]
 
 
 def covariance_model(
@@ -672,20 +676,18 @@ def iter_pnl_chunks(
     if e.size != model.n_names:
         raise InputError(f"exposures have {e.size} names but the scenario model has {model.n_names}")
     plan, horizon = _plan(model, scenarios, horizon, seed, chunk_size, antithetic)
-    cache: dict = {}
-    blank = np.zeros((2, 1, model._latent_width())) if model.kind in ("normal", "t") else np.zeros((2, 1), np.int64)
-    model._pnl(blank, e, cache, antithetic)  # fill the cache before the threads share it
     # antithetic one-draw lognormal chunks draw only the first halves (the twins are implied), block
     # by block inside the fused kernel; into this thread's scratch when nobody keeps the draws
     halves = antithetic and model._one_lognormal_draw(horizon)
+    terms = model._pnl_terms(e, horizon, halves)
 
     def chunk(size: int, rng: np.random.Generator):
         if halves:
             shape = (size // 2, model._latent_width())
             z = np.empty(shape) if with_draws else _scratch("draws", *shape)
-            return _Twins(z[:, None, :]), model._antithetic_lognormal_pnl(z, e, cache, rng)
+            return _Twins(z[:, None, :]), model._antithetic_lognormal_pnl(z, terms, rng)
         latent = model._draw(rng, size, horizon, antithetic)
-        return latent, model._pnl(latent, e, cache, antithetic)
+        return latent, model._pnl(latent, terms)
 
     for latent, pnl in _run_chunks(chunk, plan, workers):
         yield (latent, pnl) if with_draws else pnl
