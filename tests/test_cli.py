@@ -37,10 +37,16 @@ def test_data_show_json_shape_and_values():
 
 
 def test_data_rates_json():
-    res = invoke("data", "rates", "--source", "flat:0.043", "--start", "2026-03-02", "--end", "2026-03-06", "--json")
-    assert res.exit_code == 0
+    res = invoke("data", "rates", "--rate-source", "flat:0.043", "--start", "2026-03-02", "--end", "2026-03-06",
+                 "--json")  # fmt: skip
+    assert res.exit_code == 0, res.stderr
     payload = json.loads(res.stdout)
     assert payload["rate"] == [0.043] * 5 and payload["convention"].startswith("ACT/360")
+    assert payload["index"] == ["2026-03-02", "2026-03-03", "2026-03-04", "2026-03-05", "2026-03-06"]
+    # No rate flag: the documented default, flat 4.30 %, offline, and the output says so.
+    res = invoke("data", "rates", "--start", "2026-03-02", "--end", "2026-03-06", "--json")
+    payload = json.loads(res.stdout)
+    assert payload["rate"] == [0.043] * 5 and "default" in payload["source"]
 
 
 @pytest.mark.parametrize(
@@ -52,7 +58,8 @@ def test_data_rates_json():
         (("data", "show", "AAPL", "--source", "csv:/nonexistent.csv"), 2, "not found"),
         (("data", "show", "AAPL", "--source", "bloomberg"), 2, "--source 'bloomberg'"),
         (("data", "show", "AAPL", "--start", "2030-01-01"), 3, "no prices"),
-        (("data", "rates", "--source", "flat:4.3"), 2, "plausible"),
+        (("data", "rates", "--rate-source", "flat:4.3"), 2, "plausible"),
+        (("data", "rates", "--rate", "4.3"), 2, "plausible"),
     ],
 )
 def test_bad_input_is_one_line_with_exit_code(args, code, needle):

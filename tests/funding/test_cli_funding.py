@@ -57,7 +57,7 @@ def test_funding_json_on_a_friday(issue_book):
 
 def test_funding_model_override_and_period(issue_book):
     res = invoke(
-        "funding", issue_book, "--rate", "0.0363", "--model", "netted", "--from", "2026-03-02", "--to", "2026-04-01",
+        "funding", issue_book, "--rate", "0.0363", "--model", "netted", "--start", "2026-03-02", "--end", "2026-03-31",
         "--compounded", "--json",
     )  # fmt: skip
     assert res.exit_code == 0, res.stderr
@@ -91,8 +91,10 @@ DAY = ("--rate", "0.04", "--date", "2026-03-06")
     [
         ((*DAY, "--model", "repo"), "repo"),
         (("--rate", "0.04", "--date", "2026-03-07"), "not an XNYS business day"),
-        (("--rate", "3.63", "--date", "2026-03-06"), "decimals"),
-        (("--rate", "0.04", "--from", "2026-03-02"), "both --from and --to"),
+        (("--rate", "3.63", "--date", "2026-03-06"), "decimal"),
+        (("--rate", "0.04", "--start", "2026-03-02"), "needs both start and end"),
+        (("--rate", "0.04", "--date", "2022-02-30"), "date '2022-02-30' is not a calendar date"),
+        (("--rate", "0.04", "--start", "2026-03-09", "--end", "2026-03-02"), "after end"),
         ((*DAY, "--compounded"), "period"),
         ((*DAY, "--rate-source", "irx"), "not both"),
         (("--rate-source", "csv:/nonexistent/sofr.csv", "--date", "2026-03-06"), "sofr.csv"),

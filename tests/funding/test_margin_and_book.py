@@ -16,7 +16,7 @@ def test_reg_t_call():
     # FINRA: 25 % × 200,000 + max(30 % × 50,000, $5 × 500) = 50,000 + 15,000 = 65,000.
     # Portfolio margin: 15 % × 250,000 = 37,500.
     b = Book.from_positions({"AAPL": 1000, "JPM": -500}, {"AAPL": 200.0, "JPM": 100.0}, equity=100_000)
-    m = margin(b)
+    m = margin(b, regime="reg_t")
     assert (m.reg_t_initial, m.finra_maintenance, m.portfolio_margin) == (125_000, 65_000, 37_500)
     assert m.call == 25_000 and m.excess == -25_000
     # Max gross the equity supports, in the book's proportions: 250,000 × 100,000 / requirement.
@@ -27,6 +27,25 @@ def test_reg_t_call():
     assert fm.call == 0 and fm.excess == 35_000
     with pytest.raises(InputError, match="regime"):
         margin(b, regime="spam")
+
+
+def test_calls_on_a_held_book_come_from_maintenance():
+    # FINRA 4210(c): on positions already held the call is against maintenance; Reg T (12 CFR 220.12)
+    # governs new purchases. Same book as above: Reg T initial 125,000 > equity 100,000, FINRA 65,000.
+    b = Book.from_positions({"AAPL": 1000, "JPM": -500}, {"AAPL": 200.0, "JPM": 100.0}, equity=100_000)
+    m = margin(b)
+    assert m.regime == "finra" and m.account == "reg_t"
+    assert m.call == 0 and m.excess == 35_000
+    assert m.initial_requirement == 125_000 and m.buying_power == 0  # no purchases until equity > 125,000
+    # Equity 160,000: 35,000 over Reg T initial buys 35,000 / 50 % = 70,000 of new long value.
+    rich = Book.from_positions({"AAPL": 1000, "JPM": -500}, {"AAPL": 200.0, "JPM": 100.0}, equity=160_000)
+    assert margin(rich).buying_power == pytest.approx(70_000)
+    # A portfolio-margin account: calls and purchases against the PM requirement (37,500); 62,500 / 15 %.
+    pm = Book.from_positions({"AAPL": 1000, "JPM": -500}, {"AAPL": 200.0, "JPM": 100.0}, equity=100_000,
+                             margin_regime="portfolio")  # fmt: skip
+    m = margin(pm)
+    assert (m.regime, m.requirement, m.call) == ("portfolio", 37_500, 0)
+    assert m.buying_power == pytest.approx(62_500 / 0.15)
 
 
 @pytest.mark.parametrize(
@@ -54,13 +73,18 @@ def test_requirement_is_linear_in_the_book():
 
 
 def test_accrual_schedule_tiles_periods():
-    # 2026-03-02 (Mon) to 2026-03-09 (Mon): Mon-Thu 1 day each, Fri 3 → 7 days.
-    s = accrual_schedule("2026-03-02", "2026-03-09")
+    # 2026-03-02 (Mon) to 2026-03-06 (Fri), both inclusive: Mon-Thu 1 day each, Fri 3 → 7 days.
+    s = accrual_schedule("2026-03-02", "2026-03-06")
     assert s.accrual_days.tolist() == [1, 1, 1, 1, 3]
-    # Two consecutive periods cover the same calendar days as their union.
-    a, b = accrual_schedule("2026-01-01", "2026-02-01"), accrual_schedule("2026-02-01", "2026-03-02")
-    assert a.total_days + b.total_days == accrual_schedule("2026-01-01", "2026-03-02").total_days
-    with pytest.raises(InputError, match="after its start"):
+    # Ending on the Sunday changes nothing (no business day added); a one-day period is allowed.
+    assert accrual_schedule("2026-03-02", "2026-03-08").accrual_days.tolist() == [1, 1, 1, 1, 3]
+    assert accrual_schedule("2026-03-06", "2026-03-06").total_days == 3
+    # Two consecutive inclusive periods [a, b] and [b + 1, c] cover the same calendar days as their union.
+    a, b = accrual_schedule("2026-01-01", "2026-01-31"), accrual_schedule("2026-02-01", "2026-03-01")
+    assert a.total_days + b.total_days == accrual_schedule("2026-01-01", "2026-03-01").total_days
+    # 2026-01-02 (Fri) .. 2026-03-02 (Mon, first session after 03-01): 59 calendar days.
+    assert accrual_schedule("2026-01-01", "2026-03-01").total_days == 59
+    with pytest.raises(InputError, match="before its start"):
         accrual_schedule("2026-03-09", "2026-03-02")
 
 

@@ -87,13 +87,13 @@ def test_borrow_fee_uses_rounded_collateral():
 
 
 def test_compounded_and_simple_over_a_month():
-    # Flat book, equity 1,000,000 earning B − 25 bp = 4.75 % from 2026-03-02 to 2026-04-01:
+    # Flat book, equity 1,000,000 earning B − 25 bp = 4.75 % from 2026-03-02 to 2026-03-31 (inclusive):
     # 22 business days, the four Fridays accrue 3 days, the other 18 accrue 1 → 30 days.
     # simple     = 1,000,000 × 0.0475 × 30 / 360                                  = 3,958.333333
     # compounded = 1,000,000 × ((1 + 0.0475/360)^18 × (1 + 3 × 0.0475/360)^4 − 1)
     b = book({}, {}, 1_000_000)
-    simple = accrue(b, 0.05, "2026-03-02", "2026-04-01")
-    compounded = accrue(b, 0.05, "2026-03-02", "2026-04-01", compounded=True)
+    simple = accrue(b, 0.05, "2026-03-02", "2026-03-31")
+    compounded = accrue(b, 0.05, "2026-03-02", "2026-03-31", compounded=True)
     expected = 1e6 * ((1 + 0.0475 / 360) ** 18 * (1 + 3 * 0.0475 / 360) ** 4 - 1)
     assert len(simple.daily) == 22 and simple.daily["accrual_days"].sum() == 30
     assert simple.total == pytest.approx(3958.333333333, abs=1e-6)
@@ -112,7 +112,7 @@ def test_period_follows_a_rate_series():
     rates.loc[pd.Timestamp("2026-03-04")] = 0.06
     series = type(series)(rates=rates, source="test")
     b = book({}, {}, 360_000, short_spread_bps=0)
-    assert accrue(b, series, "2026-03-02", "2026-03-05").total == pytest.approx(140.0)
+    assert accrue(b, series, "2026-03-02", "2026-03-04").total == pytest.approx(140.0)
 
 
 def test_models_on_one_book():

@@ -90,11 +90,17 @@ def test_stress_funding_shock_and_reverse_stress(book):
     funding = report.table.loc["benchmark_+100bp_1y", "pnl"]
     expected = 360 * (carry(book, 0.05, days=1).daily_carry - carry(book, 0.04, days=1).daily_carry)
     assert funding == pytest.approx(expected, rel=1e-12)
-    up = report.reverse["up"]
-    # Reg T: excess(m) = E + net·m − 0.5·gross·(1 + m) = 0 → m = (E − 0.5 gross)/(0.5 gross − net)
+    # Calls on a held book are measured against FINRA 4210 maintenance (25 % of longs, 30 % of shorts while
+    # 30 % of each short's price stays above $5 a share, true for every short here on an up move):
+    # excess(m) = E + net·m − (0.25 L + 0.30 S)(1 + m) = 0 → m = (E − R)/(R − net), R = 0.25 L + 0.30 S.
+    maintenance = 0.25 * book.long_market_value + 0.30 * book.short_market_value
+    assert report.reverse["regime"] == "finra"
+    assert report.reverse["up"] == pytest.approx((book.equity - maintenance) / (maintenance - book.net), abs=2e-6)
+    # Against Reg T initial: m = (E − 0.5 gross)/(0.5 gross − net)
+    reg_t = reverse_stress(book, regime="reg_t")
     closed = (book.equity - 0.5 * book.gross) / (0.5 * book.gross - book.net)
-    assert up == pytest.approx(closed, abs=2e-6)
-    assert report.reverse["down"] is None  # prices falling shrink the requirement faster than the equity
+    assert reg_t["up"] == pytest.approx(closed, abs=2e-6)
+    assert reg_t["down"] is None  # prices falling shrink the requirement faster than the equity
 
 
 def test_market_shock_signs():
@@ -108,7 +114,7 @@ def test_market_shock_signs():
 
 
 def test_reverse_stress_already_in_deficit():
-    book = Book.from_positions({"AAPL": 1000}, {"AAPL": 100.0}, equity=40_000)  # Reg T needs 50,000
+    book = Book.from_positions({"AAPL": 1000}, {"AAPL": 100.0}, equity=20_000)  # FINRA maintenance needs 25,000
     assert reverse_stress(book)["note"].startswith("already in deficit")
 
 
@@ -120,7 +126,7 @@ def test_reverse_stress_already_in_deficit():
         (("var", EXAMPLE, "--method", "mc", "--scenarios", "10"), "scenarios"),
         (("var", EXAMPLE, "--method", "magic"), "magic"),
         (("var", EXAMPLE, "--window", "100000"), "window"),
-        (("backtest", EXAMPLE, "--window", "100000"), "days"),
+        (("backtest", EXAMPLE, "--window", "100000"), "--window"),
     ],
 )
 def test_bad_input(args, needle):
@@ -130,7 +136,7 @@ def test_bad_input(args, needle):
 
 
 def test_factor_covariance_and_antithetic_options_reach_the_engine(book):
-    res = invoke("risk", "var", EXAMPLE, "--method", "param", "--covariance", "factor", "--factors", "2",
+    res = invoke("risk", "var", EXAMPLE, "--method", "param", "--cov", "factor", "--factors", "2",
                  "--start", "2018-01-01", "--json")  # fmt: skip
     assert res.exit_code == 0, res.stderr
     out = json.loads(res.stdout)
@@ -141,7 +147,7 @@ def test_factor_covariance_and_antithetic_options_reach_the_engine(book):
     top = (vt[:2].T * s[:2]) @ (vt[:2].T * s[:2]).T
     cov = top + np.diag(np.var(x, axis=0, ddof=1) - np.diag(top))
     assert out["var"] == pytest.approx(norm.ppf(0.99) * np.sqrt(e @ cov @ e), rel=1e-9)
-    mc = invoke("risk", "var", EXAMPLE, "--method", "mc", "--horizon", "10", "--paths", "lognormal", "--covariance",
+    mc = invoke("risk", "var", EXAMPLE, "--method", "mc", "--horizon", "10", "--paths", "lognormal", "--cov",
                 "factor", "--factors", "2", "--antithetic", "--scenarios", "50000", "--seed", "3", "--start",
                 "2018-01-01", "--json")  # fmt: skip
     assert mc.exit_code == 0, mc.stderr

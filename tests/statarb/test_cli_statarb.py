@@ -17,8 +17,8 @@ def invoke(*args):
 
 def test_run_on_the_synthetic_intraday_pair(tmp_path):
     res = invoke(
-        "statarb", "run", "--x", "C", "--y", "JPM", "--source", "synthetic", "--interval", "1m", "--model", "kalman3",
-        "--entry", "2", "--exit", "0.5", "--stop", "4", "--cost-bps", "1", "--out", tmp_path, "--json",
+        "statarb", "run", "--x", "C", "--y", "JPM", "--source", "synthetic", "--interval", "1m", "--filter", "kalman3",
+        "--entry", "2", "--exit", "0.5", "--stop", "4", "--tc-bps", "1", "--out", tmp_path, "--json",
     )  # fmt: skip
     assert res.exit_code == 0, res.stderr
     out = json.loads(res.stdout)
@@ -70,9 +70,9 @@ def test_sweep_json_warns_in_sample():
     [
         (("run", "--x", "JPM", "--y", "JPM"), 2, "two different"),
         (("run", "--x", "BAC", "--y", "JPM", "--entry", "1", "--exit", "1"), 2, "hysteresis"),
-        (("run", "--x", "BAC", "--y", "JPM", "--cost-bps", "-1"), 2, "--cost-bps"),
+        (("run", "--x", "BAC", "--y", "JPM", "--tc-bps", "-1"), 2, "--tc-bps"),
         (("run", "--x", "BAC", "--y", "ZZZZ"), 2, "ZZZZ"),  # not in the offline sample: bad input
-        (("run", "--x", "BAC", "--y", "JPM", "--model", "kalman9"), 2, "kalman9"),
+        (("run", "--x", "BAC", "--y", "JPM", "--filter", "kalman9"), 2, "kalman9"),
         (("run", "--x", "BAC", "--y", "JPM", "--start", "2022-12-01"), 2, "warm-up"),
         (("scan", "--universe", "JPM", "--fdr", "2"), 2, "fdr"),
         (("sweep", "--x", "BAC", "--y", "JPM", "--entry", "3:1:0.5"), 2, "start:stop:step"),

@@ -56,25 +56,26 @@ class AccrualSchedule:
 
 
 def accrual_schedule(start, end) -> AccrualSchedule:
-    """Business days ``d`` with ``start <= d < end`` and the days each accrues.
+    """Business days ``d`` with ``start <= d <= end`` and the calendar days each accrues.
 
-    Accrual runs from ``start`` up to (not including) ``end``: the calendar days
-    covered are exactly those from the first session on or after ``start`` to
-    the first session on or after ``end``, so consecutive periods tile.
+    Both ends are inclusive: each business day of the period accrues its nights up
+    to the next business day, so the period covers the calendar days from the
+    first session on or after ``start`` up to (not including) the first session
+    after ``end``; periods ``[a, b]`` and ``[b + 1 day, c]`` tile.
 
     Examples
     --------
-    >>> s = accrual_schedule("2026-03-02", "2026-03-09")  # Mon..next Mon
+    >>> s = accrual_schedule("2026-03-02", "2026-03-06")  # Mon..Fri: Friday accrues to Monday
     >>> s.accrual_days.tolist(), s.total_days
     ([1, 1, 1, 1, 3], 7)
     """
     lo = pd.Timestamp(start).normalize()
     hi = pd.Timestamp(end).normalize()
-    if hi <= lo:
-        raise InputError(f"period end {hi.date()} must be after its start {lo.date()}")
+    if hi < lo:
+        raise InputError(f"period end {hi.date()} is before its start {lo.date()}")
     if (hi - lo).days > 366 * 30:
         raise InputError(f"period {lo.date()}..{hi.date()} is longer than 30 years")
-    days = calendar.sessions(lo, hi - pd.Timedelta(days=1))
+    days = calendar.sessions(lo, hi)
     if len(days) == 0:
         raise InputError(f"no XNYS business day between {lo.date()} and {hi.date()}")
     following = [*days[1:], calendar.next_session(days[-1])]

@@ -8,6 +8,13 @@
 * Portfolio margin (FINRA 4210(g), TIMS-style): the worst loss of each position
   under moves of ±15 %, summed.
 
+Which requirement a call is measured against: on positions already held, calls
+come from the maintenance requirement — FINRA 4210 for a Reg T (strategy-based)
+account, the portfolio-margin requirement for a portfolio-margin account. Reg T
+initial margin governs new purchases: it is reported as the initial requirement
+with the buying power it leaves (``excess over initial / 50 %``). An explicit
+``regime`` measures the call against that requirement instead.
+
 Each requirement is linear in the book (every rule is a maximum of terms
 proportional to shares), so the largest gross the equity supports under a
 regime is ``gross · equity / requirement``.
@@ -24,10 +31,27 @@ import pandas as pd
 
 from astra.errors import InputError
 
-__all__ = ["REGIMES", "MarginResult", "margin", "requirements"]
+__all__ = ["REGIMES", "MarginResult", "call_measure", "margin", "requirements"]
 
 REGIMES = ("reg_t", "finra", "portfolio")
 PM_SHOCK = 0.15
+REG_T_INITIAL = 0.50
+# The maintenance requirement that calls on held positions are measured against, by account type.
+_MAINTENANCE = {"reg_t": "finra", "finra": "finra", "portfolio": "portfolio"}
+
+
+def call_measure(account: str, regime: str | None = None) -> str:
+    """The requirement a call is measured against: ``regime`` if given, else the account's maintenance.
+
+    Examples
+    --------
+    >>> call_measure("reg_t"), call_measure("portfolio"), call_measure("reg_t", "reg_t")
+    ('finra', 'portfolio', 'reg_t')
+    """
+    for name, value in (("account margin", account), ("margin regime", regime)):
+        if value is not None and value not in REGIMES:
+            raise InputError(f"{name} {value!r} is not one of {', '.join(REGIMES)}")
+    return regime or _MAINTENANCE[account]
 
 
 def requirements(quantities, prices) -> pd.DataFrame:
@@ -55,7 +79,12 @@ def requirements(quantities, prices) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class MarginResult:
-    """Requirements, excess and call of a book under its account's regime."""
+    """Requirements, excess and call of a book.
+
+    ``regime`` is the requirement the call is measured against (by default the
+    account's maintenance requirement); ``account`` is the account type from the
+    book (``reg_t`` strategy-based, or ``portfolio``).
+    """
 
     regime: str
     equity: float
@@ -64,6 +93,18 @@ class MarginResult:
     finra_maintenance: float
     portfolio_margin: float
     positions: pd.DataFrame
+    account: str = "reg_t"
+
+    @property
+    def initial_requirement(self) -> float:
+        """What new purchases are held to: Reg T initial, or the PM requirement in a portfolio account."""
+        return self.portfolio_margin if self.account == "portfolio" else self.reg_t_initial
+
+    @property
+    def buying_power(self) -> float:
+        """Market value the account can add: excess over the initial requirement / the initial rate."""
+        rate = PM_SHOCK if self.account == "portfolio" else REG_T_INITIAL
+        return max(0.0, self.equity - self.initial_requirement) / rate
 
     @property
     def requirement(self) -> float:
@@ -106,6 +147,9 @@ class MarginResult:
             }
         return {
             "regime": self.regime,
+            "account": self.account,
+            "initial_requirement": self.initial_requirement,
+            "buying_power": self.buying_power,
             "reg_t_initial": self.reg_t_initial,
             "finra_maintenance": self.finra_maintenance,
             "portfolio_margin": self.portfolio_margin,
@@ -118,19 +162,24 @@ class MarginResult:
 
 
 def margin(book, *, regime: str | None = None) -> MarginResult:
-    """Margin of ``book`` (an :class:`astra.Book`); ``regime`` overrides the account's.
+    """Margin of ``book`` (an :class:`astra.Book`).
+
+    The call is measured against the account's maintenance requirement unless
+    ``regime`` (``reg_t``, ``finra`` or ``portfolio``) names another.
 
     Examples
     --------
     >>> from astra import Book
     >>> book = Book.from_positions({"AAPL": 1000, "JPM": -500}, {"AAPL": 200.0, "JPM": 100.0}, equity=100_000)
-    >>> m = margin(book)
-    >>> m.reg_t_initial, m.call  # 50 % × (200,000 + 50,000) = 125,000 > 100,000 equity
-    (125000.0, 25000.0)
+    >>> m = margin(book)  # FINRA: 25 % × 200,000 + 30 % × 50,000 = 65,000 ≤ 100,000: no call
+    >>> m.regime, m.finra_maintenance, m.call
+    ('finra', 65000.0, 0.0)
+    >>> m.reg_t_initial, m.buying_power  # 50 % × 250,000 = 125,000 > equity: no new purchases
+    (125000.0, 0.0)
+    >>> margin(book, regime="reg_t").call
+    25000.0
     """
-    regime = regime or book.margin_regime
-    if regime not in REGIMES:
-        raise InputError(f"margin regime {regime!r} is not one of {', '.join(REGIMES)}")
+    regime = call_measure(book.margin_regime, regime)
     per = requirements(book.quantities, book.prices)
     per.index = pd.Index(book.tickers, name="ticker")
     return MarginResult(
@@ -141,4 +190,5 @@ def margin(book, *, regime: str | None = None) -> MarginResult:
         finra_maintenance=float(per["finra"].sum()),
         portfolio_margin=float(per["portfolio"].sum()),
         positions=per,
+        account=book.margin_regime,
     )

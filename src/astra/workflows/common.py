@@ -1,16 +1,74 @@
-"""Helpers shared by the workflows: exports, the benchmark rate, dates, money formatting."""
+"""Decisions every workflow shares: dates, the benchmark rate, exports.
+
+Interfaces never make these decisions themselves; they pass what the user typed
+and render what comes back, so the CLI, the dashboard, the report and Python give
+the same figure for the same question.
+"""
 
 from __future__ import annotations
 
+import glob
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import pandas as pd
 
-from astra._io import atomic_path
+from astra._io import atomic_path, ensure_writable_dir
 from astra.data import RateSeries, calendar, load_rates
 from astra.errors import DataUnavailable, InputError
 
-__all__ = ["cumulative_returns", "resolve_rate", "usd", "write_frame"]
+__all__ = [
+    "DEFAULT_BENCHMARK_RATE",
+    "cumulative_returns",
+    "expand_paths",
+    "last_session",
+    "parse_date",
+    "resolve_rate",
+    "usd",
+    "write_exports",
+    "write_frame",
+]
+
+#: The benchmark rate used when none is given: a flat 4.30 % (decimal, ACT/360), offline.
+#: ``--rate`` or ``--rate-source irx|csv:PATH|synthetic`` replace it; the output always names it.
+DEFAULT_BENCHMARK_RATE = 0.043
+
+
+def parse_date(value, name: str) -> pd.Timestamp | None:
+    """``value`` as a midnight timestamp, or ``None``; an ``InputError`` naming ``name`` otherwise.
+
+    Examples
+    --------
+    >>> parse_date("2022-12-23", "date")
+    Timestamp('2022-12-23 00:00:00')
+    >>> parse_date("2022-02-30", "date")
+    Traceback (most recent call last):
+    ...
+    astra.errors.InputError: date '2022-02-30' is not a calendar date (use YYYY-MM-DD)
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        stamp = pd.Timestamp(value)
+    except (ValueError, TypeError, OverflowError):
+        raise InputError(f"{name} {str(value)!r} is not a calendar date (use YYYY-MM-DD)") from None
+    if stamp is pd.NaT:
+        raise InputError(f"{name} {str(value)!r} is not a calendar date (use YYYY-MM-DD)")
+    if stamp.tzinfo is not None:
+        stamp = stamp.tz_localize(None)
+    return stamp.normalize()
+
+
+def date_range(start, end) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+    """Parsed ``start``/``end`` (inclusive), checked to be in order."""
+    lo, hi = parse_date(start, "start"), parse_date(end, "end")
+    if lo is not None and hi is not None and lo > hi:
+        raise InputError(f"start {lo.date()} is after end {hi.date()}")
+    return lo, hi
+
+
+def iso(day: pd.Timestamp | None) -> str | None:
+    return None if day is None else day.date().isoformat()
 
 
 def cumulative_returns(prices: pd.DataFrame, horizons: dict[str, int] | None = None) -> pd.DataFrame:
@@ -40,23 +98,73 @@ def write_frame(frame: pd.DataFrame, target: Path) -> Path:
     return target
 
 
+def write_exports(out, frames: Mapping[str, pd.DataFrame]) -> tuple[str, ...]:
+    """Write ``{file name: frame}`` into the directory ``out``; the paths written."""
+    if out is None or not frames:
+        return ()
+    if str(out).strip() == "":
+        raise InputError("out: give a directory name (it is empty)")
+    target = ensure_writable_dir(Path(out), what="out directory")
+    return tuple(str(write_frame(frame, target / name)) for name, frame in frames.items())
+
+
 def resolve_rate(
-    rate: float | None = None, rate_source: str | None = None, start=None, end=None, *, offline: bool = False
-) -> tuple[float | RateSeries, str]:
-    """The benchmark: a flat decimal ``rate`` or a series from ``rate_source`` (default ``irx``)."""
+    rate: float | None = None,
+    rate_source: str | None = None,
+    start=None,
+    end=None,
+    *,
+    offline: bool = False,
+    unit: str = "percent",
+) -> RateSeries:
+    """The benchmark rate as a :class:`RateSeries` covering ``start``..``end`` (a flat rate is a series too).
+
+    ``rate`` (decimal) or ``rate_source`` (``irx``, ``flat:R``, ``csv:PATH``, ``synthetic``);
+    with neither, :data:`DEFAULT_BENCHMARK_RATE` flat, offline, said so in the series' notes.
+    Fixings are looked up from two weeks before ``start`` so a start on a holiday has one.
+    ``unit`` is how a CSV quotes its rates (``percent``, as FRED publishes SOFR, or ``decimal``).
+    """
     if rate is not None and rate_source is not None:
-        raise InputError("give either --rate or --rate-source, not both")
-    if rate is not None:
-        return rate, f"flat {rate:.4%}"
-    source = rate_source or "irx"
-    lo = None if start is None else (pd.Timestamp(start) - pd.Timedelta(days=14)).date().isoformat()
+        raise InputError("give either rate or rate_source, not both")
+    lo, hi = date_range(start, end)
+    hi = hi or last_session()
+    lo = (lo or hi) - pd.Timedelta(days=14)
+    if rate_source is None:
+        default = rate is None
+        value = DEFAULT_BENCHMARK_RATE if default else rate
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise InputError(f"rate {value!r} is not a number; give a decimal, e.g. 0.043")
+        series = load_rates(f"flat:{float(value)!r}", lo, hi)
+        if default:
+            note = f"no benchmark rate given: the default, flat {DEFAULT_BENCHMARK_RATE:.2%} (--rate, --rate-source)"
+            series = RateSeries(series.rates, source=f"flat:{DEFAULT_BENCHMARK_RATE:g} (default)", notes=(note,))
+        return series
     try:
-        series = load_rates(source, lo, end, offline=offline)
+        return load_rates(rate_source, lo, hi, offline=offline, unit=unit)
     except DataUnavailable as exc:
-        if rate_source is not None:
-            raise
         raise DataUnavailable(f"{exc}; to work offline give --rate 0.043 (flat) or --rate-source csv:PATH") from exc
-    return series, f"{series.source} ({series.convention})"
+
+
+def describe_rate(series: RateSeries) -> str:
+    """One phrase naming the benchmark: ``flat:0.043 (default) (ACT/360 money-market yield)``."""
+    return f"{series.source} ({series.convention})"
+
+
+def expand_paths(patterns: Iterable, *, what: str = "book") -> list[Path]:
+    """File arguments with shell-style patterns expanded (sorted); a pattern matching nothing is an error."""
+    paths: list[Path] = []
+    for item in patterns:
+        text = str(item)
+        if any(ch in text for ch in "*?["):
+            matches = sorted(glob.glob(text))
+            if not matches:
+                raise InputError(f"no {what} file matches {text!r}")
+            paths.extend(Path(m) for m in matches)
+        else:
+            paths.append(Path(text))
+    if not paths:
+        raise InputError(f"no {what} files given")
+    return paths
 
 
 def usd(value: float, digits: int = 2) -> str:
@@ -65,5 +173,6 @@ def usd(value: float, digits: int = 2) -> str:
 
 
 def last_session(day=None) -> pd.Timestamp:
+    """The XNYS business day on or before ``day`` (default today)."""
     day = pd.Timestamp(day or pd.Timestamp.today()).normalize()
     return day if calendar.is_session(day) else calendar.previous_session(day)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
@@ -11,9 +11,18 @@ from astra.book import Book
 from astra.data import RateSeries, calendar
 from astra.errors import InputError
 from astra.funding import MODELS, CarryResult, MarginResult, PeriodCarry, accrue, carry, margin
-from astra.workflows.common import last_session, resolve_rate, usd
+from astra.workflows.book import BookInput, OpenBook, marks_panel, open_book
+from astra.workflows.common import (
+    date_range,
+    describe_rate,
+    last_session,
+    parse_date,
+    resolve_rate,
+    usd,
+    write_exports,
+)
 
-__all__ = ["FundingReport", "funding_report", "funding_text", "seed_comparison"]
+__all__ = ["FundingReport", "funding_export", "funding_report", "funding_text", "seed_comparison"]
 
 
 def seed_comparison(book: Book, rate: float, *, on=None) -> dict[str, Any]:
@@ -37,29 +46,73 @@ def seed_comparison(book: Book, rate: float, *, on=None) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class FundingReport:
-    """Carry (one day, optionally a period), margin and the convention comparison of one book."""
+    """Carry (one day, optionally a period), margin and the convention comparison of one book.
+
+    ``carry`` and ``margin`` use the book marked on the accrual day (``marks`` says
+    which closes); a period re-marks each business day (``period.marks``).
+    """
 
     book: Book
     carry: CarryResult
     margin: MarginResult
-    rate_source: str
+    benchmark: RateSeries
+    marks: str
     period: PeriodCarry | None = None
     comparison: dict[str, Any] = field(default_factory=dict)
+    files: tuple[str, ...] = ()
+
+    @property
+    def benchmark_rate_source(self) -> str:
+        return describe_rate(self.benchmark)
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.carry.to_frame()
+
+    def exports(self) -> dict[str, pd.DataFrame]:
+        """The tables a desk keeps: carry by position (with totals), the period's days, margin."""
+        frames = {"book_funding.csv": funding_export(self)}
+        if self.period is not None:
+            frames["carry_period.csv"] = self.period.to_frame()
+        return frames
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "book": self.book.name,
             **self.carry.to_dict(),
-            "rate_source": self.rate_source,
+            "benchmark_rate_source": self.benchmark_rate_source,
+            "marks": self.marks,
             "margin": self.margin.to_dict(),
             "period": None if self.period is None else self.period.to_dict(),
             "by_model": self.comparison,
-            "notes": list(self.book.notes),
+            "notes": [*self.book.notes, *self.benchmark.notes],
+            "files": list(self.files),
         }
 
 
+def funding_export(report: FundingReport) -> pd.DataFrame:
+    """Carry by position with the day, the benchmark rate and a totals row (``book_funding.csv``)."""
+    c = report.carry
+    frame = c.to_frame().reset_index()
+    totals = {col: frame[col].sum() for col in ("market_value", "financing", "rebate", "borrow_fee", "carry")}
+    frame = pd.concat([frame, pd.DataFrame([{"ticker": "TOTAL", **totals}])], ignore_index=True)
+    frame.loc[frame.index[-1], "carry"] = c.daily_carry  # the book's carry incl. account-level credit interest
+    frame.insert(0, "benchmark_rate", c.benchmark_rate)
+    frame.insert(0, "date", None if c.day is None else c.day.date().isoformat())
+    return frame.set_index("date")
+
+
+def _accrual_day(opened: OpenBook, on, start) -> pd.Timestamp:
+    """The one-day carry's day: ``on``; the period's first business day; else the latest mark's day."""
+    if start is not None:
+        first = calendar.sessions(start, start + pd.Timedelta(days=10))
+        return first[0] if len(first) else last_session(start)
+    if on is not None:
+        return on
+    return last_session(opened.marks_date)
+
+
 def funding_report(
-    book: Book,
+    book: BookInput,
     *,
     rate: float | None = None,
     rate_source: str | None = None,
@@ -68,41 +121,76 @@ def funding_report(
     start=None,
     end=None,
     compounded: bool = False,
+    hold_marks: bool = False,
     regime: str | None = None,
+    source: str = "sample",
+    equity: float | None = None,
     offline: bool = False,
     compare: bool = True,
+    out=None,
 ) -> FundingReport:
     """Carry, margin and the seed comparison of ``book``; a period when ``start``/``end`` are given.
 
-    The accrual day defaults to the last XNYS business day on or before today. ``compare``
-    adds the carry under every convention and the notebook comparison (four more carry runs;
-    batch jobs over many books turn it off).
+    Parameters
+    ----------
+    book
+        A book file, :class:`~astra.workflows.book.BookText` or :class:`~astra.Book`.
+    rate, rate_source
+        The benchmark (decimal, or ``irx``/``flat:R``/``csv:PATH``/``synthetic``);
+        default :data:`~astra.workflows.common.DEFAULT_BENCHMARK_RATE`, flat, offline.
+    on
+        Accrual day (a business day): carry uses the closes of that day. Default: the
+        day of the latest close the source has for the book's names.
+    start, end
+        A period, both inclusive: each business day from ``start`` to ``end`` accrues
+        its nights up to the next business day, re-marked at its own close with
+        positions and equity held (``hold_marks`` keeps the first day's marks).
+    source, equity, offline
+        Where unpriced names are marked; account equity for a CSV book.
+    compare
+        Add the carry under every convention and the notebook comparison (batch
+        jobs over many books turn it off).
+    out
+        Directory for ``book_funding.csv`` (carry by position, the day, the benchmark
+        rate and totals) and, for a period, ``carry_period.csv``.
     """
+    on, (start, end) = parse_date(on, "date"), date_range(start, end)
     if (start is None) != (end is None):
-        raise InputError("a period needs both --from and --to")
+        raise InputError("a period needs both start and end")
     if start is not None and on is not None:
-        raise InputError("give either --date or --from/--to, not both")
+        raise InputError("give either an accrual date or a period (start and end), not both")
     if model is not None and model not in MODELS:
-        raise InputError(f"--model {model!r} is not one of {', '.join(MODELS)}")
+        raise InputError(f"model {model!r} is not one of {', '.join(MODELS)}")
     if compounded and start is None:
-        raise InputError("--compounded applies to a period; add --from and --to")
-    day = last_session(start if start is not None else on)
-    if on is not None and not calendar.is_session(pd.Timestamp(on)):
-        day = pd.Timestamp(on)  # carry() explains why it is not a business day
-    benchmark, described = resolve_rate(rate, rate_source, start or day, end or day, offline=offline)
-    fixing = benchmark.on(day) if isinstance(benchmark, RateSeries) else benchmark
-    one_day = carry(book, fixing, model=model, on=day)
+        raise InputError("compounded applies to a period; give start and end")
+    if on is not None and not calendar.is_session(on):
+        raise InputError(
+            f"date {on.date()} is not an XNYS business day; the next one is {calendar.next_session(on).date()}"
+        )
+    first = start if start is not None else on
+    opened = open_book(book, source=source, on=first, equity=equity, offline=offline)
+    day = _accrual_day(opened, on, start)
+    benchmark = resolve_rate(rate, rate_source, start or day, end or day, offline=offline)
+    fixing = benchmark.on(day)
+    marked = opened.book
+    one_day = carry(marked, fixing, model=model, on=day)
     period = None
     if start is not None:
-        period = accrue(book, benchmark, start, end, model=model, compounded=compounded)
-    return FundingReport(
-        book=book,
+        closes, label = (None, "") if hold_marks else marks_panel(opened, start, end)
+        if hold_marks or closes is None:
+            label = f"{opened.marks}, held for the whole period"
+        period = accrue(marked, benchmark, start, end, model=model, compounded=compounded, marks=closes,
+                        marks_label=label)  # fmt: skip
+    report = FundingReport(
+        book=marked,
         carry=one_day,
-        margin=margin(book, regime=regime),
-        rate_source=described,
+        margin=margin(marked, regime=regime),
+        benchmark=benchmark,
+        marks=opened.marks,
         period=period,
-        comparison=seed_comparison(book, fixing, on=day) if compare else {},
+        comparison=seed_comparison(marked, fixing, on=day) if compare else {},
     )
+    return replace(report, files=write_exports(out, report.exports())) if out is not None else report
 
 
 def funding_text(report: FundingReport) -> str:
@@ -110,11 +198,13 @@ def funding_text(report: FundingReport) -> str:
     lines = [
         f"Client book {book.name!r}: long ${book.long_market_value:,.0f}, short ${book.short_market_value:,.0f}, "
         f"gross ${book.gross:,.0f}, net ${book.net:,.0f}, leverage {book.leverage:.2f}x on ${book.equity:,.0f} equity",
-        f"Carry on {c.day.date()} ({c.model}, benchmark {report.rate_source}, {c.accrual_days} day(s) accrued): "
+        f"Carry on {c.day.date()} ({c.model}, benchmark {report.benchmark_rate_source}, "
+        f"{c.accrual_days} day(s) accrued, marks: {report.marks}): "
         f"{usd(c.daily_carry)} = "
         + ", ".join(f"{name.replace('_', ' ')} {usd(value)}" for name, value in c.components.items()),
-        f"Margin ({m.regime}): requirement ${m.requirement:,.0f}, excess ${m.excess:,.0f}, call ${m.call:,.0f}; "
-        f"Reg T ${m.reg_t_initial:,.0f}, FINRA ${m.finra_maintenance:,.0f}, portfolio ${m.portfolio_margin:,.0f}",
+        f"Margin call measured against {m.regime}: requirement ${m.requirement:,.0f}, excess ${m.excess:,.0f}, "
+        f"call ${m.call:,.0f}; Reg T initial ${m.reg_t_initial:,.0f} (buying power ${m.buying_power:,.0f}), "
+        f"FINRA ${m.finra_maintenance:,.0f}, portfolio ${m.portfolio_margin:,.0f}",
         report.comparison["explanation"],
     ]
     return "\n".join(lines)

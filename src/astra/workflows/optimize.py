@@ -19,7 +19,7 @@ from astra.errors import InputError
 from astra.funding import FundingTerms
 from astra.optimize import Costs, Limits, OptimizeResult, Problem, expected_returns, risk_model, solve, violations
 from astra.optimize.problems import compile_problem
-from astra.workflows.common import resolve_rate
+from astra.workflows.common import describe_rate, resolve_rate
 
 __all__ = ["OptimizeReport", "optimize_portfolio", "parse_band", "read_ticker_csv"]
 
@@ -229,9 +229,9 @@ def optimize_portfolio(
     funding_rates, described = None, None
     terms = book.funding if book is not None else FundingTerms()
     if rate is not None or rate_source is not None:
-        benchmark_rate, described = resolve_rate(rate, rate_source, start, end, offline=offline)
-        fixing = benchmark_rate if isinstance(benchmark_rate, float) else benchmark_rate.last
-        funding_rates = terms.annual_rates(fixing, model.tickers)
+        benchmark = resolve_rate(rate, rate_source, start, end, offline=offline)
+        described = describe_rate(benchmark)
+        funding_rates = terms.annual_rates(benchmark.last, model.tickers)
     elif book is not None or problem != "minvar":
         notes.append("no --rate or --rate-source: funding carry is left out of the objective")
     costs = Costs(funding=funding_rates, model=funding_model or terms.model, tc_bps=tc_bps, impact=impact_coef)

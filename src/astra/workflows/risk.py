@@ -6,7 +6,7 @@ layer; the risk engine (:mod:`astra.risk`) works on the resulting exposures and 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -18,9 +18,11 @@ from astra.data import load_prices, returns
 from astra.data.providers.sample import MARKET_TICKER
 from astra.errors import InputError
 from astra.funding import carry
-from astra.funding.margin import requirements
+from astra.funding.margin import call_measure, requirements
 from astra.risk import backtest_var, rolling_var_forecasts, stress_test, var
 from astra.risk.var import VaRResult
+from astra.workflows.book import BookInput, open_book
+from astra.workflows.common import date_range, describe_rate, iso, resolve_rate, write_exports
 
 __all__ = [
     "BookHistory",
@@ -37,35 +39,69 @@ __all__ = [
 
 @dataclass(frozen=True)
 class BookHistory:
-    """A book's exposures and its names' daily simple returns (rows where every name has a price)."""
+    """A book marked on the last day of its history, and its names' daily simple returns.
+
+    ``returns`` keeps the rows where every name has a price (the last ``window``
+    of them when a window is given).
+    """
 
     book: Book
     exposures: np.ndarray
     returns: pd.DataFrame
     market: pd.Series | None
     source: str
+    marks: str = "given with the book"
+    notes: tuple[str, ...] = ()
 
     @property
     def pnl(self) -> pd.Series:
         """Historical one-day P&L of today's book (shares fixed)."""
         return pd.Series(self.returns.to_numpy() @ self.exposures, index=self.returns.index, name="pnl")
 
+    def describe(self) -> dict[str, Any]:
+        return {
+            "book": self.book.name,
+            "gross": self.book.gross,
+            "source": self.source,
+            "marks": self.marks,
+            "observations": len(self.returns),
+            "history_start": self.returns.index[0].date().isoformat(),
+            "history_end": self.returns.index[-1].date().isoformat(),
+        }
 
-def book_history(book: Book, *, source: str = "sample", start=None, end=None, offline: bool = False,
-                 min_rows: int = 30) -> BookHistory:  # fmt: skip
-    """Load the return history of ``book``'s names (and the market series where the source has one)."""
-    if not book.tickers:
-        raise InputError(f"{book.name}: the book has no positions to risk")
-    names = list(book.tickers)
+
+def book_history(book: BookInput, *, source: str = "sample", start=None, end=None, window: int | None = None,
+                 equity: float | None = None, offline: bool = False, min_rows: int = 30) -> BookHistory:  # fmt: skip
+    """Open ``book`` marked at the last close on or before ``end`` and load its names' return history.
+
+    The market series (the sample's S&P 500) comes along where the source has it.
+    ``window`` keeps the last ``window`` days of history.
+    """
+    lo, hi = date_range(start, end)
+    if window is not None:
+        check_number(window, "window", minimum=2)
+        if int(window) != window:
+            raise InputError(f"window {window!r} must be a whole number of days")
+    opened = open_book(book, source=source, on=hi, equity=equity, offline=offline)
+    marked = opened.book
+    if not marked.tickers:
+        raise InputError(f"{marked.name}: the book has no positions to risk")
+    names = list(marked.tickers)
     with_market = source == "sample" and MARKET_TICKER not in names
-    data = load_prices([*names, MARKET_TICKER] if with_market else names, source, start, end, offline=offline)
+    data = load_prices([*names, MARKET_TICKER] if with_market else names, source, iso(lo), iso(hi), offline=offline)
     daily = returns(data.prices).dropna()
+    notes = []
+    if window is not None:
+        if window > len(daily):
+            raise InputError(f"window {window} is longer than the {len(daily)} days of history")
+        daily = daily.iloc[-window:]
     if len(daily) < min_rows:
         raise InputError(
-            f"only {len(daily)} days where every name in {book.name} has a price; need {min_rows} (widen --start)"
+            f"only {len(daily)} days where every name in {marked.name} has a price; need {min_rows} (widen start)"
         )
     market = daily[MARKET_TICKER] if with_market else None
-    return BookHistory(book, np.asarray(book.market_values, float), daily[names], market, data.meta.source)
+    return BookHistory(marked, np.asarray(marked.market_values, float), daily[names], market, data.meta.source,
+                       opened.marks, tuple(notes))  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -74,44 +110,44 @@ class RiskVarReport:
 
     history: BookHistory
     result: VaRResult
+    files: tuple[str, ...] = ()
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.result.to_dict()["components"]).set_index("ticker")
+
+    def exports(self) -> dict[str, pd.DataFrame]:
+        return {"var_components.csv": self.to_frame()}
 
     def to_dict(self) -> dict[str, Any]:
-        h = self.history
-        return {
-            "book": h.book.name,
-            "gross": h.book.gross,
-            "source": h.source,
-            "observations": len(h.returns),
-            "history_start": h.returns.index[0].date().isoformat(),
-            "history_end": h.returns.index[-1].date().isoformat(),
-            **self.result.to_dict(),
-        }
+        return {**self.history.describe(), **self.result.to_dict(), "notes": list(self.history.notes),
+                "files": list(self.files)}  # fmt: skip
 
 
-def risk_var(book: Book, *, source="sample", start=None, end=None, offline=False, **options) -> RiskVarReport:
-    """VaR/ES of ``book`` (``options`` go to :func:`astra.risk.var`: method, level, horizon, dist, …)."""
-    history = book_history(book, source=source, start=start, end=end, offline=offline)
-    window = options.get("window")
-    if window is not None and window > len(history.returns):
-        raise InputError(f"--window {window} is longer than the {len(history.returns)} days of history")
-    result = var(history.exposures, history.returns, tickers=list(book.tickers), **options)
-    return RiskVarReport(history, result)
+def risk_var(book: BookInput, *, source="sample", start=None, end=None, window=None, equity=None, offline=False,
+             out=None, **options) -> RiskVarReport:  # fmt: skip
+    """VaR/ES of ``book`` marked on ``end``'s close (``options`` go to :func:`astra.risk.var`)."""
+    history = book_history(book, source=source, start=start, end=end, window=window, equity=equity, offline=offline)
+    result = var(history.exposures, history.returns, tickers=list(history.book.tickers), **options)
+    report = RiskVarReport(history, result)
+    return replace(report, files=write_exports(out, report.exports())) if out is not None else report
 
 
 def reverse_stress(book: Book, *, regime: str | None = None, lo: float = -0.99, hi: float = 10.0) -> dict[str, Any]:
     """Smallest uniform price move (down and up) at which the account's margin excess turns negative.
 
+    The excess is measured against the requirement calls are measured against
+    (:func:`astra.funding.margin.call_measure`: the account's maintenance by default).
+
     Every price moves by ``m``: P&L is ``net · m``, equity becomes ``E + net · m`` and the
     requirement is recomputed at the moved prices (per-share minimums included). Found by
     bisection to 1e-6; ``None`` where no move in ``[lo, hi]`` breaches.
     """
-    regime = regime or book.margin_regime
+    regime = call_measure(book.margin_regime, regime)
     q, p = book.quantities, book.prices
 
     def excess(m: float) -> float:
         req = requirements(q, p * (1 + m))
-        column = {"reg_t": "reg_t", "finra": "finra", "portfolio": "portfolio"}[regime]
-        return book.equity + book.net * m - float(req[column].sum())
+        return book.equity + book.net * m - float(req[regime].sum())
 
     base = excess(0.0)
     out: dict[str, Any] = {"regime": regime, "excess_now": base}
@@ -134,20 +170,31 @@ def reverse_stress(book: Book, *, regime: str | None = None, lo: float = -0.99, 
 class StressReport:
     """Scenario table (USD, % of gross), the funding-rate shock and the reverse stress."""
 
-    book: Book
+    history: BookHistory
     table: pd.DataFrame
     reverse: dict[str, Any]
+    benchmark_rate: float
+    benchmark_rate_source: str
     notes: tuple[str, ...] = field(default_factory=tuple)
+    files: tuple[str, ...] = ()
+
+    @property
+    def book(self) -> Book:
+        return self.history.book
 
     def to_frame(self) -> pd.DataFrame:
         return self.table.copy()
+
+    def exports(self) -> dict[str, pd.DataFrame]:
+        return {"stress_scenarios.csv": self.table, "stress_scenarios.parquet": self.table}
 
     def to_dict(self) -> dict[str, Any]:
         rows = [
             {"scenario": str(name), **{k: _plain(v) for k, v in row.items()}} for name, row in self.table.iterrows()
         ]
-        return {"book": self.book.name, "gross": self.book.gross, "scenarios": rows, "reverse_stress": self.reverse,
-                "notes": list(self.notes)}  # fmt: skip
+        return {**self.history.describe(), "benchmark_rate": self.benchmark_rate,
+                "benchmark_rate_source": self.benchmark_rate_source, "scenarios": rows,
+                "reverse_stress": self.reverse, "notes": list(self.notes), "files": list(self.files)}  # fmt: skip
 
 
 def _plain(value):
@@ -158,13 +205,29 @@ def _plain(value):
     return value if isinstance(value, int | str | bool) or value is None else str(value)
 
 
-def risk_stress(book: Book, *, source="sample", start=None, end=None, offline=False, rate: float = 0.043,
-                rate_shock_bp: float = 100.0, groups: dict[str, str] | None = None, sector_shock: float = -0.10,
-                market_shocks=(-0.10, -0.20), squeeze: float = 0.10) -> StressReport:  # fmt: skip
+def risk_stress(book: BookInput, *, source="sample", start=None, end=None, equity=None, offline=False,
+                rate: float | None = None, rate_source: str | None = None, rate_shock_bp: float = 100.0,
+                groups: dict[str, str] | None = None, groups_file=None, sector_shock: float = -0.10,
+                market_shocks=(-0.10, -0.20), squeeze: float = 0.10, out=None) -> StressReport:  # fmt: skip
     """Historical windows and episodes, hypothetical shocks, sector shocks, a benchmark-rate shock
-    priced by the funding engine (one year of carry at the shocked rate), and reverse stress."""
-    check_number(rate_shock_bp, "--rate-shock-bp", minimum=-1000, maximum=1000)
-    history = book_history(book, source=source, start=start, end=end, offline=offline)
+    priced by the funding engine (one year of carry at the shocked rate), and reverse stress.
+
+    The book is marked on ``end``'s close; the benchmark is the one funding uses
+    (:func:`~astra.workflows.common.resolve_rate`), fixed on the same day.
+    """
+    check_number(rate_shock_bp, "rate_shock_bp", minimum=-1000, maximum=1000)
+    check_number(sector_shock, "sector_shock", minimum=-1, maximum=10)
+    if groups_file is not None:
+        if groups is not None:
+            raise InputError("give either groups or groups_file, not both")
+        from astra.workflows.optimize import read_ticker_csv
+
+        groups = read_ticker_csv(groups_file, "group", numeric=False)
+    history = book_history(book, source=source, start=start, end=end, equity=equity, offline=offline)
+    book = history.book
+    day = history.returns.index[-1]
+    benchmark = resolve_rate(rate, rate_source, day, day, offline=offline)
+    rate = benchmark.on(day)
     market = None if history.market is None else history.market.to_numpy()
     table = stress_test(history.exposures, history.returns, market=market, market_shocks=market_shocks,
                         squeeze=squeeze)  # fmt: skip
@@ -189,34 +252,45 @@ def risk_stress(book: Book, *, source="sample", start=None, end=None, offline=Fa
     notes = []
     if history.market is None:
         notes.append("market shocks use the equal-weight average of the book's names as the market proxy")
-    return StressReport(book, table, reverse_stress(book), tuple(notes))
+    notes.extend(benchmark.notes)
+    report = StressReport(history, table, reverse_stress(book), rate, describe_rate(benchmark), tuple(notes))
+    return replace(report, files=write_exports(out, report.exports())) if out is not None else report
 
 
 @dataclass(frozen=True)
 class RiskBacktestReport:
     """Rolling one-day forecasts against realised P&L, and the tests on them."""
 
-    book: Book
+    history: BookHistory
     forecasts: pd.DataFrame
     result: Any
     method: str
     window: int
+    files: tuple[str, ...] = ()
+
+    @property
+    def book(self) -> Book:
+        return self.history.book
 
     def to_frame(self) -> pd.DataFrame:
         return self.forecasts.copy()
 
     def to_dict(self) -> dict[str, Any]:
-        return {"book": self.book.name, "method": self.method, "window": self.window, **self.result.to_dict()}
+        return {**self.history.describe(), "method": self.method, "window": self.window, **self.result.to_dict(),
+                "files": list(self.files)}  # fmt: skip
 
 
-def risk_backtest(book: Book, *, method="hist", window=500, level=0.99, source="sample", start=None, end=None,
-                  offline=False, seed=None, **options) -> RiskBacktestReport:  # fmt: skip
-    """Rolling ``window``-day VaR/ES forecasts of today's book over its history, back-tested."""
-    history = book_history(book, source=source, start=start, end=end, offline=offline, min_rows=window + 50)
+def risk_backtest(book: BookInput, *, method="hist", window=500, level=0.99, source="sample", start=None, end=None,
+                  equity=None, offline=False, seed=None, out=None, **options) -> RiskBacktestReport:  # fmt: skip
+    """Rolling ``window``-day VaR/ES forecasts of the book (marked on ``end``) over its history, back-tested."""
+    check_number(window, "window", minimum=20, maximum=5000)
+    history = book_history(book, source=source, start=start, end=end, equity=equity, offline=offline,
+                           min_rows=int(window) + 50)  # fmt: skip
     if method in ("mc", "fhs"):
         options.setdefault("scenarios", 5_000)
         options["seed"] = seed
     forecasts = rolling_var_forecasts(history.exposures, history.returns, method=method, window=window, level=level,
                                       **options)  # fmt: skip
     result = backtest_var(forecasts["pnl"], forecasts["var"], level, forecasts["es"], seed=seed)
-    return RiskBacktestReport(book, forecasts, result, method, window)
+    report = RiskBacktestReport(history, forecasts, result, method, int(window))
+    return replace(report, files=write_exports(out, {"var_backtest.csv": forecasts})) if out is not None else report

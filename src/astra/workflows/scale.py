@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from astra.errors import InputError
+from astra.errors import DataUnavailable, InputError
 from astra.parallel import Runner, pair_blocks, safely, scenario_chunks
-from astra.workflows.common import write_frame
+from astra.workflows.common import expand_paths, write_exports
 
 __all__ = ["ManyBooks", "MonteCarloTail", "funding_many", "mc_var_chunked", "risk_var_many", "scan_blocks"]
 
@@ -51,34 +51,37 @@ class ManyBooks:
         }
 
 
-def _funding_row(path: str, *, rate: float, model: str | None, on, marks: str) -> dict:
-    from astra.book import load_book
+def _funding_row(path: str, **options) -> dict:
     from astra.workflows.funding import funding_report
 
-    book = load_book(path, source=marks)
-    report = funding_report(book, rate=rate, model=model, on=on, compare=False)
-    c, m = report.carry, report.margin
+    report = funding_report(path, compare=False, **options)
+    book, c, m = report.book, report.carry, report.margin
     return {
-        "book": book.name, "group": book.group, "equity": book.equity, "gross": book.gross, "net": book.net,
-        "leverage": book.leverage, "model": c.model, "accrual_days": c.accrual_days, "daily_carry": c.daily_carry,
+        "book": book.name, "group": book.group, "date": c.day.date().isoformat(), "equity": book.equity,
+        "gross": book.gross, "net": book.net, "leverage": book.leverage, "model": c.model,
+        "benchmark_rate": c.benchmark_rate, "accrual_days": c.accrual_days, "daily_carry": c.daily_carry,
         **c.components, "margin_regime": m.regime, "requirement": m.requirement, "excess": m.excess, "call": m.call,
+        "marks": report.marks,
     }  # fmt: skip
 
 
-def _risk_row(path: str, *, options: dict, marks: str, source: str, start, end) -> dict:
-    from astra.book import load_book
+def _risk_row(path: str, **options) -> dict:
     from astra.workflows.risk import risk_var
 
-    book = load_book(path, source=marks)
-    result = risk_var(book, source=source, start=start, end=end, **options).result
+    report = risk_var(path, **options)
+    book, result = report.history.book, report.result
     return {"book": book.name, "group": book.group, "gross": book.gross, "method": result.method,
             "level": result.level, "horizon_days": result.horizon_days, "var": result.var, "es": result.es,
-            "var_pct_gross": result.var_pct_gross}  # fmt: skip
+            "var_pct_gross": result.var_pct_gross, "marks": report.history.marks}  # fmt: skip
 
 
-def _many(fn, paths, run: Runner, sums: list[str], out: Path | None, **kwargs) -> ManyBooks:
-    if not paths:
-        raise InputError("no book files given")
+def _many(fn, paths, run: Runner, sums: list[str], out, **kwargs) -> ManyBooks:
+    """Run ``fn`` on every book; failures are rows with their reason, never the end of the batch.
+
+    When every book fails the batch is an error (the first reasons in the message);
+    when some fail, the others' rows and totals stand and the failures are listed.
+    """
+    paths = expand_paths(paths)
     started = time.perf_counter()
     results = run.map(safely(_bind(fn, kwargs)), [str(p) for p in paths])
     rows = []
@@ -88,17 +91,18 @@ def _many(fn, paths, run: Runner, sums: list[str], out: Path | None, **kwargs) -
         else:
             rows.append({"file": str(path), "status": "failed", "error": result["error"]})
     table = pd.DataFrame(rows)
+    failed = table[table["status"] != "ok"]
+    if len(failed) == len(table):
+        first = failed.head(3)
+        reasons = "; ".join(f"{Path(f).name}: {e}" for f, e in zip(first["file"], first["error"], strict=True))
+        more = f" (and {len(failed) - 3:,} more)" if len(failed) > 3 else ""
+        kind = DataUnavailable if failed["error"].str.startswith("DataUnavailable").all() else InputError
+        raise kind(f"all {len(table):,} books failed: {reasons}{more}")
     ok = table[table["status"] == "ok"]
-    totals = ok.groupby("group")[[c for c in sums if c in ok]].sum() if not ok.empty else pd.DataFrame()
-    if not totals.empty:
-        totals.loc["all"] = totals.sum()
-    files: list[str] = []
-    if out is not None:
-        from astra._io import ensure_writable_dir
-
-        target = ensure_writable_dir(Path(out), what="--out directory")
-        files = [str(write_frame(table, target / "books.parquet")), str(write_frame(totals, target / "totals.parquet"))]
-    return ManyBooks(table, totals, time.perf_counter() - started, run.workers, tuple(files))
+    totals = ok.groupby("group")[[c for c in sums if c in ok]].sum()
+    totals.loc["all"] = totals.sum()
+    files = write_exports(out, {"books.parquet": table, "totals.parquet": totals})
+    return ManyBooks(table, totals, time.perf_counter() - started, run.workers, files)
 
 
 class _bind:
@@ -111,19 +115,20 @@ class _bind:
         return self.fn(item, **self.kwargs, **shared)
 
 
-def funding_many(paths, run: Runner, *, rate: float, model: str | None = None, on=None, marks: str = "sample",
-                 out: Path | None = None) -> ManyBooks:  # fmt: skip
-    """Carry and margin of every book; totals of carry, gross and calls by account group."""
+def funding_many(paths, run: Runner, *, out=None, **options) -> ManyBooks:
+    """Carry and margin of every book (``options`` as :func:`~astra.workflows.funding.funding_report`).
+
+    Totals of carry, gross and calls by account group. A shell pattern (``books/*.toml``)
+    is expanded here; one matching nothing is an error.
+    """
     sums = ["equity", "gross", "net", "daily_carry", "long_financing", "credit_interest", "short_rebate",
             "borrow_fee", "requirement", "call"]  # fmt: skip
-    return _many(_funding_row, paths, run, sums, out, rate=rate, model=model, on=on, marks=marks)
+    return _many(_funding_row, paths, run, sums, out, **options)
 
 
-def risk_var_many(paths, run: Runner, *, options: dict, marks: str = "sample", source: str = "sample", start=None,
-                  end=None, out: Path | None = None) -> ManyBooks:  # fmt: skip
+def risk_var_many(paths, run: Runner, *, out=None, **options) -> ManyBooks:
     """VaR/ES of every book (stand-alone; group totals add gross, and VaR as an undiversified sum)."""
-    return _many(_risk_row, paths, run, ["gross", "var", "es"], out, options=options, marks=marks, source=source,
-                 start=start, end=end)  # fmt: skip
+    return _many(_risk_row, paths, run, ["gross", "var", "es"], out, **options)
 
 
 def _scan_block(pairs: np.ndarray, *, logp: np.ndarray, lags: int) -> dict[str, np.ndarray]:

@@ -1,0 +1,5 @@
+"""``python -m astra.cli``."""
+
+from astra.cli import main
+
+main()

@@ -1,0 +1,127 @@
+"""``astra optimize``: funding-aware long/short construction under prime-brokerage limits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from astra.cli._app import app
+from astra.cli._common import (
+    CovOpt,
+    EndOpt,
+    EquityOpt,
+    FactorsOpt,
+    GroupsOpt,
+    JsonOpt,
+    ModelOpt,
+    OfflineOpt,
+    OutOpt,
+    RateOpt,
+    RateSourceOpt,
+    SourceOpt,
+    StartOpt,
+    TcOpt,
+    line,
+    money,
+    note,
+    notes,
+    pct,
+    run,
+    table,
+)
+
+
+def _floats(text: str | None, name: str) -> list[float] | None:
+    if text is None:
+        return None
+    try:
+        return [float(x) for x in text.replace(",", " ").split()]
+    except ValueError:
+        from astra.errors import InputError
+
+        raise InputError(f"{name} {text!r}: give numbers separated by commas") from None
+
+
+def _render(report) -> None:
+    r = report.result
+    rows = (
+        [t, pct(w.weight, 2), f"{w.shares:,.0f}", money(w.value)]
+        for t, w in report.to_frame().iterrows()
+        if abs(w.weight) > 1e-6
+    )
+    table(f"{report.inputs['problem']} on {report.inputs['source']} {report.inputs['start']}..{report.inputs['end']} "
+          f"({r.solver}, {r.solve_ms:.0f} ms)", ["ticker", "weight", "shares", "value"], rows)  # fmt: skip
+    line(f"gross {r.gross:.3f}  net {r.net:+.4f}  volatility {r.volatility_ann:.2%}/yr  expected return "
+         f"{r.expected_return_ann:+.2%}/yr")  # fmt: skip
+    line(f"carry {r.carry_ann:+.3%}/yr  trading cost {r.trading_cost:.4%}  turnover {r.turnover:.3f}")
+    line(f"binding: {', '.join(r.binding) or 'none'}")
+    for point in report.frontier:
+        line(f"  γ={point['gamma']:g}: vol {point['volatility_ann']:.2%}, return {point['expected_return_ann']:+.2%}")
+    notes(report.notes)
+    if getattr(report, "files", ()):
+        note(", ".join(report.files), label="wrote")
+
+
+@app.command()
+def optimize(
+    tickers: Annotated[list[str] | None, typer.Argument(help="More universe tickers.", show_default=False)] = None,
+    problem: Annotated[str, typer.Option("--problem", help="minvar | meanvar | maxret")] = "meanvar",
+    universe: Annotated[str | None, typer.Option("--universe", help="Tickers (space- or comma-separated).")] = None,
+    book: Annotated[Path | None, typer.Option("--book", help="Start from this book (turnover, terms).")] = None,
+    source: SourceOpt = "sample",
+    start: StartOpt = None,
+    end: EndOpt = None,
+    cov: CovOpt = "lw",
+    factors: FactorsOpt = 8,
+    half_life: Annotated[float, typer.Option("--half-life", help="EWMA half-life, days.")] = 63.0,
+    mu: Annotated[str | None, typer.Option("--mu", help="zero | hist (default hist for meanvar/maxret)")] = None,
+    alphas: Annotated[Path | None, typer.Option("--alphas", help="CSV ticker,alpha (annual decimals).")] = None,
+    gross: Annotated[float, typer.Option("--gross", help="Gross limit, × equity.")] = 2.0,
+    net: Annotated[str | None, typer.Option("--net", help="Net band: 0.05 (±) or lo:hi.")] = None,
+    max_weight: Annotated[
+        float | None, typer.Option("--max-weight", help="|w| per name, × equity (default 1 for minvar, else 0.25).")
+    ] = None,
+    long_only: Annotated[bool, typer.Option("--long-only", help="No shorts.")] = False,
+    gamma: Annotated[float, typer.Option("--gamma", help="Risk aversion on annual variance.")] = 5.0,
+    vol_target: Annotated[float | None, typer.Option("--vol-target", help="maxret: annual vol cap.")] = None,
+    beta_band: Annotated[str | None, typer.Option("--beta-band", help="Beta band vs --market, e.g. 0.1")] = None,
+    market: Annotated[str, typer.Option("--market", help="The market series betas are measured against.")] = "SP500",
+    groups: GroupsOpt = None,
+    group_net: Annotated[float, typer.Option("--group-net", help="Max |net| per group.")] = 0.10,
+    locates: Annotated[Path | None, typer.Option("--locates", help="CSV ticker,shares (max short).")] = None,
+    adv: Annotated[Path | None, typer.Option("--adv", help="CSV ticker,adv_usd: enables market impact.")] = None,
+    turnover: Annotated[float | None, typer.Option("--turnover", help="Max Σ|w − w_book|.")] = None,
+    tc_bps: TcOpt = 10.0,
+    rate: RateOpt = None,
+    rate_source: RateSourceOpt = None,
+    model: ModelOpt = None,
+    equity: EquityOpt = None,
+    lot: Annotated[int, typer.Option("--lot", help="Round shares to this lot.")] = 1,
+    frontier: Annotated[str | None, typer.Option("--frontier", help="γ values to sweep, e.g. 1,2,5,10")] = None,
+    out: OutOpt = None,
+    offline: OfflineOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Funding-aware long/short construction under PB limits (weights × equity, shares in lots)."""
+    from astra import workflows
+    from astra.workflows.book import open_book
+    from astra.workflows.common import write_exports
+
+    def job():
+        names = [*(universe or "").replace(",", " ").split(), *(tickers or [])]
+        opened = open_book(book, source=source, on=end, equity=equity, offline=offline).book if book else None
+        report = workflows.optimize_portfolio(
+            problem=problem, universe=names, book=opened, source=source, start=start, end=end, cov=cov,
+            factors=factors, half_life=half_life, mu=mu, alphas_file=alphas, gross=gross, net=net,
+            max_weight=max_weight, long_only=long_only, gamma=gamma, vol_target=vol_target, beta_band=beta_band,
+            benchmark=market, groups_file=groups, group_net=group_net, locates_file=locates, adv_file=adv,
+            turnover=turnover, tc_bps=tc_bps, rate=rate, rate_source=rate_source, funding_model=model,
+            equity=equity, lot=lot, gammas=_floats(frontier, "frontier"), offline=offline,
+        )  # fmt: skip
+        frame = report.to_frame()
+        write_exports(out, {"optimized_weights.csv": frame, "optimized_weights.parquet": frame})
+        return report
+
+    run(job, _render, as_json)

@@ -1,0 +1,137 @@
+"""Opening a client book, with one rule for its marks.
+
+A book comes as a file path, as text (an upload or an editor on the dashboard) or
+as an :class:`~astra.Book` already built in Python. Names with a price in the
+file (``[prices]`` or a CSV ``price`` column) keep it; every other name is marked
+at the source's close on the valuation day, or the last close before it, and the
+book says which close it used. A period re-marks those names at each business
+day's close (:func:`marks_panel`); a built ``Book`` keeps the marks it was given.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from astra.book import Book, load_book
+from astra.data import load_prices
+from astra.errors import DataUnavailable, InputError
+from astra.workflows.common import iso, parse_date
+
+__all__ = ["BookText", "OpenBook", "marks_panel", "open_book", "show_book"]
+
+
+@dataclass(frozen=True)
+class BookText:
+    """A book's file contents (``fmt`` ``toml`` or ``csv``), e.g. uploaded or typed on the dashboard."""
+
+    text: str
+    fmt: str = "toml"
+    name: str = "book"
+
+
+BookInput = str | os.PathLike | Book | BookText
+
+
+@dataclass(frozen=True)
+class OpenBook:
+    """A book marked for one day, and which of its names were marked from data (re-markable)."""
+
+    book: Book
+    marked: tuple[str, ...]
+    source: str
+    offline: bool = False
+    marks_date: pd.Timestamp | None = None  # the latest close used for a mark; None when all were given
+
+    @property
+    def marks(self) -> str:
+        """How the book is marked, in words (``sample close of 2022-12-23``, ``given with the book``)."""
+        return self.book.marks if self.marked else "given with the book"
+
+
+def _read(book: BookInput, *, equity, loader) -> Book:
+    if isinstance(book, BookText):
+        if not book.text.strip():
+            raise InputError("the book is empty: paste a TOML book or upload one")
+        fmt = book.fmt.lower().lstrip(".")
+        if fmt not in ("toml", "csv"):
+            raise InputError(f"book format {book.fmt!r}: use toml or csv")
+        with tempfile.TemporaryDirectory(prefix="astra-book-") as tmp:
+            path = Path(tmp) / f"{Path(book.name).stem or 'book'}.{fmt}"
+            path.write_text(book.text, encoding="utf-8")
+            return load_book(path, equity=equity, price_loader=loader)
+    return load_book(book, equity=equity, price_loader=loader)
+
+
+def open_book(
+    book: BookInput, *, source: str = "sample", on=None, equity: float | None = None, offline: bool = False
+) -> OpenBook:
+    """Load ``book`` and mark its unpriced names at ``source``'s close on ``on`` (the last one on or before it).
+
+    Parameters
+    ----------
+    book
+        A ``.toml``/``.csv`` path, a :class:`BookText`, or a :class:`~astra.Book` (kept as given).
+    source
+        Prices for the marks: ``sample``, ``yahoo``, ``csv:PATH``, ``parquet:PATH``.
+    on
+        Valuation day; default the latest close the source has.
+    equity
+        Account equity, USD (required for a CSV book; overrides a TOML book's).
+    """
+    if isinstance(book, Book):
+        if equity is not None:
+            raise InputError("equity: a built Book carries its own equity")
+        return OpenBook(book, (), source, offline)
+    day = parse_date(on, "date")
+    asked: list[str] = []
+    dates: list[pd.Timestamp] = []
+
+    def loader(tickers: list[str]) -> tuple[dict[str, float], str]:
+        data = load_prices(tickers, source, None, iso(day), offline=offline)
+        marks = {}
+        for ticker in tickers:
+            column = data.prices[ticker].dropna()
+            if column.empty:
+                raise DataUnavailable(f"no close of {ticker} in {source} up to {iso(day) or 'today'}")
+            marks[ticker] = float(column.iloc[-1])
+            dates.append(column.index[-1])
+        asked.extend(tickers)
+        used = ", ".join(sorted({d.date().isoformat() for d in dates}))
+        stale = f" (last on or before {iso(day)})" if day is not None and any(d != day for d in dates) else ""
+        return marks, f"{data.meta.source} close of {used}{stale}"
+
+    loaded = _read(book, equity=equity, loader=loader)
+    return OpenBook(loaded, tuple(asked), source, offline, max(dates) if dates else None)
+
+
+def marks_panel(opened: OpenBook, start: pd.Timestamp, end: pd.Timestamp) -> tuple[pd.DataFrame | None, str]:
+    """Closes of the book's data-marked names from the last one on or before ``start`` to ``end``.
+
+    Returns the frame (``None`` when every mark was given) and a sentence saying
+    which closes mark the period (and for how many days the last close was held
+    where the data stop before ``end``).
+    """
+    if not opened.marked:
+        return None, "marks given with the book, held for the whole period"
+    lookback = (start - pd.Timedelta(days=14)).date().isoformat()
+    data = load_prices(list(opened.marked), opened.source, lookback, end.date().isoformat(), offline=opened.offline)
+    closes = data.prices[list(opened.marked)]
+    before = closes.loc[:start].dropna(how="any")
+    if before.empty:
+        raise DataUnavailable(f"{opened.source} has no close of {', '.join(opened.marked)} on or before {start.date()}")
+    last = closes.dropna(how="any").index[-1]
+    label = f"{data.meta.source} close of each business day"
+    if last < end:
+        label += f" (the close of {last.date()} held after it: the data end there)"
+    return closes, label
+
+
+def show_book(book: BookInput, *, source: str = "sample", on=None, equity: float | None = None,
+              offline: bool = False) -> Book:  # fmt: skip
+    """The book marked on ``on`` (default the latest close): positions, weights, long/short/gross/net, leverage."""
+    return open_book(book, source=source, on=on, equity=equity, offline=offline).book

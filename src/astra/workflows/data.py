@@ -1,0 +1,56 @@
+"""Data workflows: prices with their quality report, and the benchmark rate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from astra.data import PriceData, RateSeries, load_prices
+from astra.errors import InputError
+from astra.workflows.common import date_range, iso, last_session, resolve_rate
+
+__all__ = ["benchmark_rates", "price_data", "read_universe", "universe"]
+
+
+def read_universe(path) -> list[str]:
+    """Tickers from a CSV with a ``ticker`` (or ``symbol``) column."""
+    path = Path(path)
+    try:
+        frame = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: the universe file is not UTF-8 text") from None
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{path}: cannot read the universe file ({type(exc).__name__})") from None
+    column = next((c for c in frame.columns if str(c).strip().lower() in ("ticker", "symbol")), None)
+    if column is None:
+        raise InputError(f"{path}: the universe file needs a 'ticker' column")
+    return [str(t).strip().upper() for t in frame[column].dropna() if str(t).strip()]
+
+
+def universe(tickers=(), *, universe_file=None) -> list[str] | None:
+    """Tickers typed (space- or comma-separated, in any number of arguments) plus those of a universe file."""
+    names = [t for item in tickers or () for t in str(item).replace(",", " ").split()]
+    if universe_file is not None:
+        names += read_universe(universe_file)
+    names = [n.strip().upper() for n in names]
+    return list(dict.fromkeys(names)) or None
+
+
+def price_data(tickers=(), *, source: str = "sample", start=None, end=None, interval: str = "1d",
+               offline: bool = False, universe_file=None) -> PriceData:  # fmt: skip
+    """Cleaned closes aligned to XNYS with their data-quality report (all the source has if no tickers)."""
+    lo, hi = date_range(start, end)
+    names = universe(tickers, universe_file=universe_file)
+    return load_prices(names, source, iso(lo), iso(hi), interval=interval, offline=offline)
+
+
+def benchmark_rates(rate: float | None = None, rate_source: str | None = None, *, start=None, end=None,
+                    unit: str = "percent", offline: bool = False) -> RateSeries:  # fmt: skip
+    """The funding benchmark as an ACT/360 money-market yield, exactly as funding resolves it (last year by default)."""
+    lo, hi = date_range(start, end)
+    hi = hi or last_session()
+    lo = lo if lo is not None else hi - pd.Timedelta(days=365)
+    series = resolve_rate(rate, rate_source, lo, hi, offline=offline, unit=unit)
+    return RateSeries(series.rates.loc[lo:], series.source, series.convention, series.filled, series.synthetic,
+                      series.notes)  # fmt: skip
