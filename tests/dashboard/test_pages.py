@@ -5,6 +5,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from astra.workflows.book import BookText
+
 PAGES = Path(__file__).parents[2] / "src" / "astra" / "dashboard" / "views"
 
 
@@ -25,7 +27,8 @@ def clean(app: AppTest) -> bool:
 
 @pytest.mark.parametrize(
     ("name", "min_charts", "min_tables"),
-    [("data", 1, 1), ("funding", 4, 4), ("optimizer", 2, 1), ("risk", 4, 2), ("statarb", 1, 2), ("scanner", 0, 1)],
+    [("home", 0, 0), ("data", 1, 1), ("funding", 4, 4), ("optimizer", 2, 1), ("risk", 4, 2), ("statarb", 1, 2),
+     ("scanner", 0, 1)],  # fmt: skip
 )
 def test_default_run(name, min_charts, min_tables):
     app = page(name)
@@ -46,8 +49,11 @@ def test_funding_model_switch_and_bad_book():
     before = app.get("plotly_chart")[0].proto.spec
     app.selectbox[0].set_value("seed").run()
     assert clean(app) and app.get("plotly_chart")[0].proto.spec != before  # the components changed
-    app.text_area(key="book-editor").set_value("[account]\nequity = -5\n[positions]\nAAPL = 1\n").run()
+    carry = app.metric[5].value
+    app.text_area(key="book-editor-0").set_value("[account]\nequity = -5\n[positions]\nAAPL = 1\n").run()
     assert not app.exception and "equity" in app.error[0].value
+    # the bad edit is refused: the session keeps the previous book and its figures
+    assert "book" not in app.session_state and app.metric[5].value == carry
 
 
 def test_optimizer_slider_and_infeasible_limits():
@@ -79,8 +85,8 @@ def test_risk_methods_and_bad_book():
     assert clean(app) and len(app.dataframe[0].value) == 2
     frame = app.dataframe[0].value
     assert frame.loc["mc", "s.e. VaR"] > 0 and abs(frame.loc["mc", "VaR"] / frame.loc["param", "VaR"] - 1) < 0.2
-    bad = page("risk", book_text="[positions]\nAAPL = 1\n")
-    assert not bad.exception and "account" in bad.error[0].value
+    bad = page("risk", book=BookText("[account]\nequity = 1e6\n[positions]\nAAPL = 1\nGOOGL = 5\nGS = 2\n"))
+    assert not bad.exception and len(bad.error) == 1 and "GOOGL" in bad.error[0].value  # one message, not one per method
 
 
 def test_scanner_fdr_and_tiny_universe():

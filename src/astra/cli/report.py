@@ -74,7 +74,7 @@ def dashboard(
     """Serve the Streamlit dashboard (opens on the offline sample; no network needed)."""
     import subprocess
 
-    from astra.dashboard import APP
+    from astra.dashboard import APP, MAX_UPLOAD_MB
 
     if not 1 <= port <= 65535:
         note(f"--port {port} is not a TCP port (1-65535)", label="error")
@@ -84,7 +84,7 @@ def dashboard(
         raise typer.Exit(2)
     command = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(port), "--server.address",
                host, "--server.headless", "true", "--browser.gatherUsageStats", "false",
-               "--client.toolbarMode", "viewer"]  # fmt: skip
+               "--client.toolbarMode", "viewer", "--server.maxUploadSize", str(MAX_UPLOAD_MB)]  # fmt: skip
     if as_json:
         emit_json({"url": f"http://{host}:{port}", "host": host, "port": port})
     note(f"ASTRA dashboard on http://{host}:{port} (Ctrl-C to stop)", label="serving")

@@ -40,22 +40,6 @@ from astra.cli._common import (
 MethodOpt = Annotated[str, typer.Option("--method", help="param | hist | fhs | mc")]
 
 
-def _var_options(method, dist, horizon, level, scenarios, seed, scaling, vol_model, paths, cov, factors, antithetic):
-    """The engine options a VaR request carries (only those the method uses)."""
-    options = {"method": method, "dist": dist, "horizon": horizon, "level": level, "scaling": scaling}
-    if method in ("mc", "fhs"):
-        options.update(scenarios=scenarios, seed=seed)
-    if method == "fhs":
-        options["vol_model"] = vol_model
-    if paths != "compound":
-        options["paths"] = paths
-    if cov != "sample":
-        options.update(covariance=cov, factors=factors)
-    if antithetic:
-        options["antithetic"] = True
-    return options
-
-
 def _render_var(report) -> None:
     d = report.to_dict()
     line(f"{d['book']}: {d['method']} {d['level']:.1%} {d['horizon_days']}-day VaR {money(d['var'])} "
@@ -111,8 +95,11 @@ def risk_var_cmd(
     give one row per book; one book with --cluster and --method mc runs the scenarios in
     chunks on the cluster (independent seeded streams, tails merged exactly).
     """
-    options = _var_options(method, dist, horizon, level, scenarios, seed, scaling, vol_model, paths, cov, factors,
-                           antithetic)  # fmt: skip
+    from astra.workflows.risk import var_options
+
+    options = var_options(method, dist=dist, horizon=horizon, level=level, scenarios=scenarios, seed=seed,
+                          scaling=scaling, vol_model=vol_model, paths=paths, cov=cov, factors=factors,
+                          antithetic=antithetic)  # fmt: skip
     history_options = {"source": source, "start": start, "end": end, "window": window, "equity": equity,
                        "offline": offline}  # fmt: skip
     if len(books) > 1 or cluster is not None or any(ch in books[0] for ch in "*?["):

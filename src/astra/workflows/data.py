@@ -10,7 +10,7 @@ from astra.data import PriceData, RateSeries, load_prices
 from astra.errors import InputError
 from astra.workflows.common import date_range, iso, last_session, resolve_rate
 
-__all__ = ["benchmark_rates", "price_data", "read_universe", "universe"]
+__all__ = ["available_tickers", "benchmark_rates", "price_data", "read_universe", "universe"]
 
 
 def read_universe(path) -> list[str]:
@@ -54,3 +54,14 @@ def benchmark_rates(rate: float | None = None, rate_source: str | None = None, *
     series = resolve_rate(rate, rate_source, lo, hi, offline=offline, unit=unit)
     return RateSeries(series.rates.loc[lo:], series.source, series.convention, series.filled, series.synthetic,
                       series.notes)  # fmt: skip
+
+
+def available_tickers(source: str = "sample") -> list[str]:
+    """The tradable names a local source holds (the sample's 20 stocks, a file's columns), market index excluded."""
+    if source == "sample":
+        from astra.data.providers.sample import MARKET_TICKER, sample_tickers
+
+        return [t for t in sample_tickers() if t != MARKET_TICKER]
+    if source.split(":", 1)[0] in ("csv", "parquet"):
+        return list(price_data((), source=source).tickers)
+    raise InputError(f"source {source!r} has no fixed list of names; type the tickers")

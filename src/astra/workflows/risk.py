@@ -34,6 +34,7 @@ __all__ = [
     "risk_backtest",
     "risk_stress",
     "risk_var",
+    "var_options",
 ]
 
 
@@ -68,6 +69,25 @@ class BookHistory:
             "history_start": self.returns.index[0].date().isoformat(),
             "history_end": self.returns.index[-1].date().isoformat(),
         }
+
+
+def var_options(method: str = "hist", *, dist: str = "normal", horizon: int = 1, level: float = 0.99,
+                scenarios: int = 100_000, seed: int | None = None, scaling: str | None = None,
+                vol_model: str = "ewma", paths: str = "compound", cov: str = "sample", factors: int = 8,
+                antithetic: bool = False) -> dict[str, Any]:  # fmt: skip
+    """The engine options of one VaR request (only those its method uses), as every interface passes them."""
+    options: dict[str, Any] = {"method": method, "dist": dist, "horizon": horizon, "level": level, "scaling": scaling}
+    if method in ("mc", "fhs"):
+        options.update(scenarios=scenarios, seed=seed)
+    if method == "fhs":
+        options["vol_model"] = vol_model
+    if paths != "compound":
+        options["paths"] = paths
+    if cov != "sample":
+        options.update(covariance=cov, factors=factors)
+    if antithetic:
+        options["antithetic"] = True
+    return options
 
 
 def book_history(book: BookInput, *, source: str = "sample", start=None, end=None, window: int | None = None,

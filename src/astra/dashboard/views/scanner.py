@@ -2,29 +2,25 @@
 
 import streamlit as st
 
-from astra.dashboard._common import attempt, cached_prices, table
-from astra.data.providers.sample import sample_tickers
-from astra.statarb import scan
+from astra.dashboard._common import attempt, page, price_source, source_label, table
+from astra.workflows.data import available_tickers
+from astra.workflows.scan import pair_scan
 
-st.title("Pair scanner")
-names = [t for t in sample_tickers() if t != "SP500"]
-universe = st.multiselect("Universe (offline sample)", names, names)
+page("Pair scanner", "Engle–Granger on log prices for every pair, MacKinnon p-values, Benjamini–Hochberg q-values.")
+source = price_source()
+names = attempt(lambda: available_tickers(source)) or []
+universe = st.multiselect(f"Universe ({source_label()})", names, names)
 c1, c2, c3 = st.columns(3)
 start = c1.text_input("From", "2018-01-01", key="scan-start")
 fdr = c2.slider("False-discovery rate", 0.01, 0.5, 0.10, 0.01)
 everything = c3.checkbox("List every pair", value=True)
 
 with st.spinner("Scanning every pair…"):
-    result = attempt(
-        lambda: scan(
-            cached_prices(tuple(universe), "sample", start or None, None).prices,
-            fdr=fdr,
-            only_discoveries=not everything,
-        )
-    )
-if result is not None:
+    report = attempt(lambda: pair_scan(universe, source=source, start=start or None, fdr=fdr, keep_all=everything))
+if report is not None:
+    result = report.result
     st.write(f"{result.tested} pairs tested, {len(result.discoveries)} discoveries at FDR {fdr:.0%}")
-    table(result.table, "pair_scan")
+    table(report.to_frame(), "pair_scan")
     if not result.table.empty:
         labels = [f"{r.y} / {r.x}" for r in result.table.itertuples()]
         choice = st.selectbox("Pair", labels)

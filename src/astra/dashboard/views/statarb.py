@@ -2,23 +2,25 @@
 
 import streamlit as st
 
-from astra.dashboard._common import attempt, check_tickers, table
+from astra.dashboard._common import attempt, check_tickers, page, price_source, source_label, table
 from astra.reporting import figures
 from astra.statarb import SignalRules
 from astra.workflows import statarb_run
+from astra.workflows.common import DEFAULT_BENCHMARK_RATE
 
-st.title("Stat-arb")
+page("Stat-arb", "Decided on bar t, filled at t+1; costs on traded notional; overnight funding of the legs by the "
+     "funding engine.")  # fmt: skip
 c1, c2, c3 = st.columns(3)
 x = c1.text_input("x (hedge leg)", st.session_state.get("pair_x", "BAC"), key="sa-x")
 y = c2.text_input("y (traded leg)", st.session_state.get("pair_y", "JPM"), key="sa-y")
-source = c3.selectbox("Source", ["sample", "synthetic (1-minute)"])
+origin = c3.selectbox("Source", [source_label(), "synthetic (1-minute)"])
 c4, c5, c6, c7 = st.columns(4)
 model = c4.selectbox("Model", ["kalman2", "kalman3"])
 entry = c5.slider("Entry |z|", 0.5, 4.0, 2.0, 0.25)
 exit_ = c6.slider("Exit |z|", 0.0, 2.0, 0.5, 0.25)
 stop = c7.slider("Stop |z|", 2.0, 10.0, 4.0, 0.5)
 c8, c9, c10 = st.columns(3)
-cost = c8.number_input("Cost (bp)", 0.0, 50.0, 1.0, 0.5)
+cost = c8.number_input("Trading cost (bp)", 0.0, 50.0, 1.0, 0.5)
 start = c9.text_input("From", "2015-01-01", key="sa-start")
 split = c10.text_input("Walk-forward split (blank = in-sample)", "", key="sa-split")
 
@@ -26,10 +28,10 @@ split = c10.text_input("Walk-forward split (blank = in-sample)", "", key="sa-spl
 def run():
     xs, ys = check_tickers(x, maximum=1)[0], check_tickers(y, maximum=1)[0]
     rules = SignalRules(entry=entry, exit=exit_, stop=stop)
-    if source.startswith("synthetic"):
+    if origin.startswith("synthetic"):
         return statarb_run(xs, ys, source="synthetic", interval="1m", model=model, rules=rules, cost_bps=cost)
-    return statarb_run(xs, ys, source="sample", start=start or None, model=model, rules=rules, cost_bps=cost,
-                       split=split or None, rate=0.043)  # fmt: skip
+    return statarb_run(xs, ys, source=price_source(), start=start or None, model=model, rules=rules, cost_bps=cost,
+                       split=split or None, rate=DEFAULT_BENCHMARK_RATE)  # fmt: skip
 
 
 with st.spinner("Fitting the Kalman filter and back-testing…"):
