@@ -165,6 +165,20 @@ def test_network_error_becomes_data_unavailable():
         fetch_yahoo(["AAPL"], "2026-03-02", "2026-03-04", downloader=fake, now=NOW)
 
 
+def test_unreachable_network_is_not_reported_as_a_delisted_ticker():
+    # What yfinance 0.2 logs when DNS fails: it catches the error and returns an empty frame.
+    message = (
+        "['AAPL', 'MSFT']: DNSError('Failed to perform, curl: (6) Could not resolve host: query2.finance.yahoo.com. "
+        "See https://curl.se/libcurl/c/libcurl-errors.html first for more details.')"
+    )
+    fake = FakeDownloader([(yf_shape({"AAPL": None, "MSFT": None}), message)])
+    with pytest.raises(DataUnavailable) as info:
+        fetch_yahoo(["AAPL", "MSFT"], "2026-03-02", "2026-03-04", downloader=fake, now=NOW)
+    text = str(info.value)
+    assert text.startswith("cannot reach Yahoo Finance (could not resolve query2.finance.yahoo.com)")
+    assert "delisted" not in text and "curl" not in text and len(fake.calls) == 1  # not retried
+
+
 def minute_reply(tickers, kwargs):
     lo, hi = pd.Timestamp(kwargs["start"]), pd.Timestamp(kwargs["end"])
     days = pd.bdate_range(lo, hi - pd.Timedelta(days=1))

@@ -35,6 +35,21 @@ INTRADAY_LOOKBACK_DAYS = 30
 _TICKER = re.compile(r"^[A-Z0-9^.\-=]{1,15}$")
 _RATE_LIMIT = re.compile(r"rate.?limit|too many requests|429", re.IGNORECASE)
 _NETWORK_ERRORS: tuple[type[BaseException], ...] = (OSError, ConnectionError, TimeoutError)
+# What yfinance logs when the request never reached Yahoo (it logs instead of raising).
+_UNREACHABLE = re.compile(
+    r"DNSError|Could not resolve host|Failed to resolve|Name or service not known|Failed to connect|"
+    r"Connection (?:refused|reset|aborted)|timed out|Timeout|Network is unreachable",
+    re.IGNORECASE,
+)
+
+
+def _unreachable(reasons: Sequence[str]) -> str | None:
+    """A short cause when every reason says the network failed (not the ticker), else None."""
+    hits = [_UNREACHABLE.search(r) for r in reasons]
+    if not reasons or not all(hits):
+        return None
+    host = re.search(r"resolve(?: host)?:? ([\w-]+(?:\.[\w-]+)+)", reasons[0])
+    return f"could not resolve {host.group(1)}" if host else hits[0].group(0).lower()
 
 
 def _default_downloader() -> YahooDownloader:
@@ -143,6 +158,12 @@ def _download(downloader, tickers, start, end, interval, *, sleep, clock, max_at
         if not failed:
             break
         if not rate_limited:
+            cause = _unreachable([reasons[t] for t in failed if t in reasons])
+            if cause is not None:
+                raise DataUnavailable(
+                    f"cannot reach Yahoo Finance ({cause}): check the network, or use --offline for cached data "
+                    "or --source sample"
+                )
             detail = "; ".join(f"{t}: {reasons[t]}" for t in failed if t in reasons)
             raise DataUnavailable(
                 f"yahoo returned no prices for {', '.join(failed)} ({start} to {end}, {interval})"
