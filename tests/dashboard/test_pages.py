@@ -27,8 +27,15 @@ def clean(app: AppTest) -> bool:
 
 @pytest.mark.parametrize(
     ("name", "min_charts", "min_tables"),
-    [("home", 0, 0), ("data", 1, 1), ("funding", 4, 4), ("optimizer", 2, 1), ("risk", 4, 2), ("statarb", 1, 2),
-     ("scanner", 0, 1)],  # fmt: skip
+    [
+        ("home", 0, 0),
+        ("data", 1, 1),
+        ("funding", 4, 4),
+        ("optimizer", 2, 1),
+        ("risk", 4, 2),
+        ("statarb", 1, 2),
+        ("scanner", 0, 1),
+    ],
 )
 def test_default_run(name, min_charts, min_tables):
     app = page(name)
@@ -86,7 +93,8 @@ def test_risk_methods_and_bad_book():
     frame = app.dataframe[0].value
     assert frame.loc["mc", "s.e. VaR"] > 0 and abs(frame.loc["mc", "VaR"] / frame.loc["param", "VaR"] - 1) < 0.2
     bad = page("risk", book=BookText("[account]\nequity = 1e6\n[positions]\nAAPL = 1\nGOOGL = 5\nGS = 2\n"))
-    assert not bad.exception and len(bad.error) == 1 and "GOOGL" in bad.error[0].value  # one message, not one per method
+    # one message, not one per method
+    assert not bad.exception and len(bad.error) == 1 and "GOOGL" in bad.error[0].value
 
 
 def test_scanner_fdr_and_tiny_universe():
