@@ -265,3 +265,21 @@ def test_fetch_then_offline_through_the_cli(tmp_path, monkeypatch):
 def test_live_download_aapl():  # pragma: no cover - needs the network; run with -m live
     data = fetch_yahoo(["AAPL"], pd.Timestamp.today() - pd.Timedelta(days=10))
     assert len(data.prices) > 0
+
+
+def test_probe_fails_fast_without_a_network():
+    import socket
+
+    from astra.data.providers.yahoo import _probe
+
+    with pytest.raises(DataUnavailable, match=r"could not resolve no-such-host\.invalid"):
+        _probe("no-such-host.invalid", timeout=5)  # RFC 2606: .invalid never resolves
+    with socket.socket() as closed:  # a loopback port nobody listens on: connection refused at once
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    with pytest.raises(DataUnavailable, match="connecting to 127.0.0.1"):
+        _probe("127.0.0.1", port, timeout=2)
+    with socket.socket() as server:  # a listening port: the probe passes
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        _probe("127.0.0.1", server.getsockname()[1], timeout=2)

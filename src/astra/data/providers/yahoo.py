@@ -52,7 +52,48 @@ def _unreachable(reasons: Sequence[str]) -> str | None:
     return f"could not resolve {host.group(1)}" if host else hits[0].group(0).lower()
 
 
+_HOST = "query2.finance.yahoo.com"
+_PROBE_TIMEOUT_S = 5.0
+
+
+def _probe(host: str = _HOST, port: int = 443, timeout: float = _PROBE_TIMEOUT_S) -> None:
+    """Fail fast when Yahoo cannot be reached at all (no DNS, no route), before yfinance's own retries.
+
+    Name resolution has no timeout of its own, so it runs in a daemon thread bounded by
+    ``timeout``; then one TCP connection is opened and closed.
+    """
+    import socket
+    import threading
+
+    found: list = []
+
+    def resolve() -> None:
+        try:
+            found.append(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+        except OSError as exc:
+            found.append(exc)
+
+    worker = threading.Thread(target=resolve, daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if not found:
+        raise DataUnavailable(f"cannot reach Yahoo Finance (no answer resolving {host} within {timeout:g} s): "
+                              "check the network, or use --offline for cached data or --source sample")  # fmt: skip
+    if isinstance(found[0], OSError):
+        raise DataUnavailable(f"cannot reach Yahoo Finance (could not resolve {host}): check the network, or use "
+                              "--offline for cached data or --source sample")  # fmt: skip
+    family, kind, proto, _, address = found[0][0]
+    try:
+        with socket.socket(family, kind, proto) as probe:
+            probe.settimeout(timeout)
+            probe.connect(address)
+    except OSError as exc:
+        raise DataUnavailable(f"cannot reach Yahoo Finance (connecting to {host}: {exc.strerror or exc}): check "
+                              "the network, or use --offline for cached data or --source sample") from None  # fmt: skip
+
+
 def _default_downloader() -> YahooDownloader:
+    _probe()
     import yfinance
 
     return yfinance.download
