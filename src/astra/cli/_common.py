@@ -63,11 +63,7 @@ RateOpt = Annotated[
     float | None, typer.Option("--rate", help="Benchmark rate, decimal money-market yield (0.043 = 4.30 %).")
 ]
 RateSourceOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--rate-source",
-        help="Benchmark series: irx (network) | flat:R | csv:PATH | synthetic. Default: flat 4.30 %, offline.",
-    ),
+    str | None, typer.Option("--rate-source", help="Benchmark series: irx (network) | flat:R | csv:PATH | synthetic.")
 ]
 CovOpt = Annotated[str, typer.Option("--cov", help="Covariance estimator: sample | lw | ewma | factor")]
 FactorsOpt = Annotated[int, typer.Option("--factors", help="Factors of --cov factor.")]

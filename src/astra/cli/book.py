@@ -131,7 +131,9 @@ def funding(
 ) -> None:
     """Daily carry by component and position, margin, and a period accrual (USD, + = client receives).
 
-    Several books (or --cluster) give one row per book and totals by account group.
+    Without --rate or --rate-source the benchmark is a flat 4.30 %, offline, and the output
+    says so. Several books (or a pattern, or --cluster) give one row per book and totals by
+    account group.
     """
     options = {"rate": rate, "rate_source": rate_source, "model": model, "on": date, "regime": regime,
                "source": source, "equity": equity, "offline": offline}  # fmt: skip

@@ -87,7 +87,10 @@ def data_rates(
     offline: OfflineOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """The funding benchmark as a money-market yield (decimal, ACT/360), as funding uses it."""
+    """The funding benchmark as a money-market yield (decimal, ACT/360), as funding uses it.
+
+    Without --rate or --rate-source: the default flat 4.30 %, offline.
+    """
 
     def render(series) -> None:
         tail = series.rates.tail(8)

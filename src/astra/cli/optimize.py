@@ -104,7 +104,10 @@ def optimize(
     offline: OfflineOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Funding-aware long/short construction under PB limits (weights × equity, shares in lots)."""
+    """Funding-aware long/short construction under PB limits (weights × equity, shares in lots).
+
+    Funding carry enters the objective only when --rate or --rate-source is given.
+    """
     from astra import workflows
     from astra.workflows.book import open_book
     from astra.workflows.common import write_exports

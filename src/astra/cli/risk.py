@@ -153,7 +153,10 @@ def risk_stress_cmd(
     out: OutOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """P&L under historical windows, named episodes, hypothetical and funding shocks; reverse stress."""
+    """P&L under historical windows, named episodes, hypothetical and funding shocks; reverse stress.
+
+    The funding shock is priced at the benchmark funding uses (default a flat 4.30 %, offline).
+    """
     from astra.workflows.risk import risk_stress
 
     def render(report) -> None:
