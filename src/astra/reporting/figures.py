@@ -24,6 +24,7 @@ __all__ = [
     "pnl_distribution",
     "rate_series",
     "stress_bars",
+    "trading_time_axis",
     "weights",
 ]
 
@@ -31,9 +32,55 @@ LONG, SHORT, NEUTRAL = "#1a9850", "#d73027", "#4575b4"
 _LAYOUT = {"template": "plotly_white", "margin": {"l": 60, "r": 20, "t": 50, "b": 40}, "height": 380}
 
 
+_RATE_PAD = 0.0010  # a flat or nearly flat rate is drawn ±10 bp around its level
+
+
 def _fig(title: str, **layout) -> go.Figure:
     fig = go.Figure()
     fig.update_layout(title=title, **{**_LAYOUT, **layout})
+    return fig
+
+
+def _is_intraday(index) -> bool:
+    if not isinstance(index, pd.DatetimeIndex) or len(index) < 2:
+        return False
+    return bool(np.median(np.diff(index.as_unit("ns").asi8)) < pd.Timedelta(days=1).value)
+
+
+def _wall_clock(index: pd.DatetimeIndex) -> pd.DatetimeIndex:
+    """Exchange-local wall-clock stamps without a zone (plotly.js ignores UTC offsets anyway)."""
+    return index.tz_localize(None) if index.tz is not None else index
+
+
+def trading_time_axis(fig: go.Figure, index: pd.DatetimeIndex) -> go.Figure:
+    """Hide every stretch of the x-axis with no bars (nights, weekends, holidays, early closes).
+
+    For intraday ``index`` (median bar spacing under a day), each gap longer than 1.5 bar
+    spacings becomes a plotly rangebreak that starts one bar after the last bar before it
+    and ends at the next bar, so the axis shows trading time only: ``n`` bars span ``n − 1``
+    spacings. Gaps of the same length share one rangebreak (``values`` + ``dvalue``).
+    Daily or shorter series are left as they are. The traces must use wall-clock x values
+    (:func:`_wall_clock`), as the figures here do.
+
+    Parameters
+    ----------
+    fig : plotly.graph_objects.Figure
+        Figure whose x-axes (all of them, for subplots) get the breaks.
+    index : pandas.DatetimeIndex
+        The bars' time stamps, sorted.
+    """
+    if not _is_intraday(index):
+        return fig
+    stamps = _wall_clock(index).as_unit("ns").asi8
+    steps = np.diff(stamps)
+    spacing = int(np.median(steps))
+    gaps = np.flatnonzero(steps > 1.5 * spacing)
+    by_length: dict[int, list[str]] = {}
+    for i in gaps:
+        start = stamps[i] + spacing
+        by_length.setdefault(int(stamps[i + 1] - start), []).append(pd.Timestamp(start).strftime("%Y-%m-%d %H:%M:%S"))
+    breaks = [{"values": values, "dvalue": length / 1e6} for length, values in sorted(by_length.items())]
+    fig.update_xaxes(rangebreaks=breaks)
     return fig
 
 
@@ -49,8 +96,18 @@ def cumulative_returns(prices: pd.DataFrame, title: str = "Growth of $1") -> go.
 
 
 def rate_series(series, title: str = "Benchmark rate (money-market yield)") -> go.Figure:
-    """A :class:`~astra.data.rates.RateSeries` over time, in percent."""
-    fig = _fig(title, yaxis_title="rate", yaxis_tickformat=".2%")
+    """A :class:`~astra.data.rates.RateSeries` over time, in percent.
+
+    The y-axis spans the data padded by 10 % of its range and at least ±10 bp, so a flat
+    4.3 % benchmark sits in a 4.2 %..4.4 % window instead of plotly's default ±50 %.
+    """
+    rates = series.rates.dropna()
+    layout = {"yaxis_title": "rate", "yaxis_tickformat": ".2%"}
+    if len(rates):
+        lo, hi = float(rates.min()), float(rates.max())
+        pad = max(_RATE_PAD, 0.1 * (hi - lo))
+        layout["yaxis_range"] = [lo - pad, hi + pad]
+    fig = _fig(title, **layout)
     fig.add_trace(go.Scatter(x=series.rates.index, y=series.rates, mode="lines", name=series.source))
     return fig
 
@@ -132,7 +189,7 @@ def pair_panels(report) -> go.Figure:
     rules = report.rules
     titles = ("hedge ratio β", "z-score, bands and position", "equity (net of costs)")
     fig = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.05, subplot_titles=titles)
-    x = s.index
+    x = _wall_clock(s.index) if isinstance(s.index, pd.DatetimeIndex) else s.index
     fig.add_trace(go.Scatter(x=x, y=s["beta"], name="β", line={"color": NEUTRAL}), row=1, col=1)
     fig.add_trace(go.Scatter(x=x, y=s["z"], name="z", line={"color": "#333333", "width": 1}), row=2, col=1)
     for level, color in ((rules.entry, SHORT), (-rules.entry, SHORT), (rules.exit, LONG), (-rules.exit, LONG)):
@@ -142,7 +199,8 @@ def pair_panels(report) -> go.Figure:
     fig.add_trace(go.Scatter(x=x, y=s["pnl"].cumsum(), name="P&L", line={"color": LONG}), row=3, col=1)
     fig.update_layout(title=f"{report.pair[1]} vs {report.pair[0]} ({report.kalman.model})",
                       **{**_LAYOUT, "height": 720})  # fmt: skip
-    return fig
+    fig.update_yaxes(title_text="USD", row=3, col=1)
+    return trading_time_axis(fig, s.index)
 
 
 def pnl_distribution(pnl, var: float, es: float, title: str = "P&L distribution") -> go.Figure:
