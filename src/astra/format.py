@@ -44,6 +44,7 @@ __all__ = [
     "count",
     "date",
     "datetime",
+    "export_frame",
     "format_frame",
     "format_value",
     "is_missing",
@@ -324,3 +325,58 @@ def _format_index(idx: pd.Index, kind: Kind | None) -> pd.Index:
             return idx
     function, _ = _formatter(kind)
     return pd.Index([function(v) for v in idx], name=idx.name)
+
+
+def export_frame(
+    frame: pd.DataFrame,
+    *,
+    index_name: str | None = None,
+    abs_tol: float | Mapping[Any, float] = 0.0,
+    rel_tol: float = NOISE_REL_TOL,
+    iso_dates: bool = True,
+) -> pd.DataFrame:
+    """A copy of ``frame`` ready to write as CSV (or, with ``iso_dates=False``, Parquet).
+
+    Numbers stay numbers (full precision, machine-readable); what changes is what a person
+    opening the file would trip on:
+
+    * the index gets ``index_name`` when it has no name (no blank first header);
+    * float columns go through :func:`clean_noise` (``abs_tol`` may be one number or a
+      column → tolerance mapping, e.g. ``1e-9`` for weights), so ``5e-11`` is written ``0``;
+    * with ``iso_dates``, datetime columns and index become ISO 8601 text: ``2022-12-01``
+      when every stamp is at midnight (daily data), else ``2024-03-01T09:31:00-05:00``.
+
+    Examples
+    --------
+    >>> w = pd.DataFrame({"w": [0.5, 5e-11]}, index=["AAPL", "MSFT"])
+    >>> export_frame(w, index_name="ticker", abs_tol=1e-9).reset_index().values.tolist()
+    [['AAPL', 0.5], ['MSFT', 0.0]]
+    """
+    out = frame.copy()
+    for position, column in enumerate(out.columns):
+        series = out.iloc[:, position]
+        if pd.api.types.is_float_dtype(series):
+            tol = abs_tol.get(column, 0.0) if isinstance(abs_tol, Mapping) else abs_tol
+            out.iloc[:, position] = clean_noise(series, rel_tol, tol).to_numpy()
+        elif iso_dates and (pd.api.types.is_datetime64_any_dtype(series) or _holds_stamps(series)):
+            out[column] = _iso(pd.DatetimeIndex(series)).to_numpy()
+    if iso_dates and isinstance(out.index, pd.DatetimeIndex):
+        out.index = pd.Index(_iso(out.index), name=out.index.name)
+    if out.index.name is None and index_name is not None and not isinstance(out.index, pd.MultiIndex):
+        out.index = out.index.rename(index_name)
+    return out
+
+
+def _holds_stamps(series: pd.Series) -> bool:
+    """An object column of time stamps (and gaps), as scenario tables carry."""
+    if series.dtype != object:
+        return False
+    values = series.dropna()
+    return len(values) > 0 and all(isinstance(v, dt.datetime | np.datetime64) for v in values)
+
+
+def _iso(stamps: pd.DatetimeIndex) -> pd.Index:
+    valid = stamps[~stamps.isna()]
+    daily = stamps.tz is None and bool((valid == valid.normalize()).all())
+    return pd.Index([None if pd.isna(t) else (t.date().isoformat() if daily else t.isoformat()) for t in stamps],
+                    dtype=object)  # fmt: skip

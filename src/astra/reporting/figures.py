@@ -11,6 +11,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from astra import format as fmt
+
 __all__ = [
     "backtest_exceptions",
     "carry_components",
@@ -33,6 +35,7 @@ _LAYOUT = {"template": "plotly_white", "margin": {"l": 60, "r": 20, "t": 50, "b"
 
 
 _RATE_PAD = 0.0010  # a flat or nearly flat rate is drawn ±10 bp around its level
+_USD = {"tickformat": "$,.0f"}  # d3: −$1,234 (sign before the symbol), as astra.format writes money
 
 
 def _fig(title: str, **layout) -> go.Figure:
@@ -84,14 +87,28 @@ def trading_time_axis(fig: go.Figure, index: pd.DatetimeIndex) -> go.Figure:
     return fig
 
 
-def cumulative_returns(prices: pd.DataFrame, title: str = "Growth of $1") -> go.Figure:
-    """Each column's price relative to its first valid value."""
-    fig = _fig(title, yaxis_title="growth of $1")
+def cumulative_returns(prices: pd.DataFrame, title: str = "Growth of $1", *, log_y: bool = True) -> go.Figure:
+    """Each column's price relative to its first valid value.
+
+    On a log scale by default (ticks at 1-2-5 steps), so a 20-bagger does not flatten
+    every other line.
+    """
+    fig = _fig(title, yaxis_title="growth of $1 (log scale)" if log_y else "growth of $1")
+    lo, hi = np.inf, -np.inf
     for name in prices.columns:
         column = prices[name].dropna()
         if column.empty:
             continue
-        fig.add_trace(go.Scatter(x=column.index, y=column / column.iloc[0], name=str(name), mode="lines"))
+        growth = column / column.iloc[0]
+        lo, hi = min(lo, float(growth.min())), max(hi, float(growth.max()))
+        fig.add_trace(go.Scatter(x=column.index, y=growth, name=str(name), mode="lines"))
+    if log_y and np.isfinite(lo) and lo > 0:
+        ticks = [m * 10.0**e for e in range(int(np.floor(np.log10(lo))), int(np.ceil(np.log10(hi))) + 1)
+                 for m in (1, 2, 5)]  # fmt: skip
+        ticks = [t for t in ticks if lo / 2 <= t <= hi * 2]
+        fig.update_yaxes(type="log", tickvals=ticks, ticktext=[fmt.money(t, 0 if t >= 1 else 2) for t in ticks])
+    else:
+        fig.update_yaxes(tickformat="$,.2f")
     return fig
 
 
@@ -116,7 +133,8 @@ def carry_components(carry) -> go.Figure:
     """One day's carry by component (USD, + = client receives)."""
     names = [k.replace("_", " ") for k in carry.components]
     values = list(carry.components.values())
-    fig = _fig(f"Daily carry by component ({carry.model}, {carry.accrual_days} day(s))", yaxis_title="USD")
+    fig = _fig(f"Daily carry by component ({carry.model}, {carry.accrual_days} day(s))", yaxis_title="USD",
+               yaxis=_USD)  # fmt: skip
     fig.add_trace(go.Bar(x=names, y=values, marker_color=[LONG if v >= 0 else SHORT for v in values]))
     return fig
 
@@ -124,7 +142,7 @@ def carry_components(carry) -> go.Figure:
 def carry_positions(carry) -> go.Figure:
     """Carry of each position, split into financing, rebate and borrow fee."""
     frame = carry.positions
-    fig = _fig("Daily carry by position", barmode="relative", yaxis_title="USD")
+    fig = _fig("Daily carry by position", barmode="relative", yaxis_title="USD", yaxis=_USD)
     for column, color in (("financing", SHORT), ("rebate", LONG), ("borrow_fee", "#fdae61")):
         fig.add_trace(go.Bar(x=list(frame.index), y=frame[column], name=column.replace("_", " "), marker_color=color))
     return fig
@@ -133,13 +151,13 @@ def carry_positions(carry) -> go.Figure:
 def model_comparison(comparison: dict) -> go.Figure:
     """Daily carry of one book under each funding convention (the notebook's is ``seed``)."""
     carry = comparison["daily_carry"]
-    fig = _fig("Same book, four conventions: daily carry", yaxis_title="USD")
+    fig = _fig("Same book, four conventions: daily carry", yaxis_title="USD", yaxis=_USD)
     fig.add_trace(
         go.Bar(
             x=list(carry),
             y=list(carry.values()),
             marker_color=[NEUTRAL if m != "seed" else "#999999" for m in carry],
-            text=[f"{v:,.2f}" for v in carry.values()],
+            text=[fmt.money(v) for v in carry.values()],
         )
     )
     return fig
@@ -149,7 +167,7 @@ def margin_requirements(margin) -> go.Figure:
     """Requirement under each regime against the account equity."""
     regimes = {"Reg T initial": margin.reg_t_initial, "FINRA maintenance": margin.finra_maintenance,
                "portfolio margin": margin.portfolio_margin}  # fmt: skip
-    fig = _fig("Margin requirement vs equity", yaxis_title="USD")
+    fig = _fig("Margin requirement vs equity", yaxis_title="USD", yaxis=_USD)
     fig.add_trace(go.Bar(x=list(regimes), y=list(regimes.values()), marker_color=NEUTRAL, name="requirement"))
     fig.add_hline(y=margin.equity, line_dash="dash", line_color=LONG, annotation_text="equity")
     return fig
@@ -199,16 +217,18 @@ def pair_panels(report) -> go.Figure:
     fig.add_trace(go.Scatter(x=x, y=s["pnl"].cumsum(), name="P&L", line={"color": LONG}), row=3, col=1)
     fig.update_layout(title=f"{report.pair[1]} vs {report.pair[0]} ({report.kalman.model})",
                       **{**_LAYOUT, "height": 720})  # fmt: skip
-    fig.update_yaxes(title_text="USD", row=3, col=1)
+    fig.update_yaxes(title_text="USD", tickformat="$,.0f", row=3, col=1)
     return trading_time_axis(fig, s.index)
 
 
 def pnl_distribution(pnl, var: float, es: float, title: str = "P&L distribution") -> go.Figure:
     """Histogram of simulated or historical P&L with VaR and ES marked (as losses)."""
-    fig = _fig(title, xaxis_title="P&L (USD)", yaxis_title="count")
+    fig = _fig(title, xaxis_title="P&L (USD)", yaxis_title="days" if isinstance(pnl, pd.Series) else "count",
+               xaxis=_USD)  # fmt: skip
     fig.add_trace(go.Histogram(x=np.asarray(pnl), nbinsx=120, marker_color=NEUTRAL, name="P&L"))
-    fig.add_vline(x=-var, line_color=SHORT, annotation_text=f"VaR {var:,.0f}", annotation_position="top right")
-    fig.add_vline(x=-es, line_color="#7f0000", line_dash="dash", annotation_text=f"ES {es:,.0f}",
+    fig.add_vline(x=-var, line_color=SHORT, annotation_text=f"VaR {fmt.money(var, 0)}",
+                  annotation_position="top right")  # fmt: skip
+    fig.add_vline(x=-es, line_color="#7f0000", line_dash="dash", annotation_text=f"ES {fmt.money(es, 0)}",
                   annotation_position="top left")  # fmt: skip
     return fig
 
@@ -217,7 +237,7 @@ def component_var(components: list[dict], title: str = "Component VaR") -> go.Fi
     """Euler components by name (they sum to the total)."""
     names = [c["ticker"] for c in components]
     values = [c["component_var"] for c in components]
-    fig = _fig(title, yaxis_title="USD")
+    fig = _fig(title, yaxis_title="USD", yaxis=_USD)
     fig.add_trace(go.Bar(x=names, y=values, marker_color=[SHORT if v >= 0 else LONG for v in values]))
     return fig
 
@@ -225,15 +245,15 @@ def component_var(components: list[dict], title: str = "Component VaR") -> go.Fi
 def stress_bars(table: pd.DataFrame, value: str = "pnl", title: str = "Stress scenarios") -> go.Figure:
     """Scenario P&L, worst first."""
     frame = table.sort_values(value)
-    fig = _fig(title, xaxis_title="P&L (USD)", height=max(380, 24 * len(frame)))
-    fig.add_trace(go.Bar(y=[str(i) for i in frame.index], x=frame[value], orientation="h",
+    fig = _fig(title, xaxis_title="P&L (USD)", height=max(380, 24 * len(frame)), xaxis=_USD)
+    fig.add_trace(go.Bar(y=[str(i).replace("_", " ") for i in frame.index], x=frame[value], orientation="h",
                          marker_color=[SHORT if v < 0 else LONG for v in frame[value]]))  # fmt: skip
     return fig
 
 
 def backtest_exceptions(pnl: pd.Series, var_forecast: pd.Series, title: str = "VaR backtest") -> go.Figure:
     """Realised P&L against the (negative) VaR forecast, exceptions marked."""
-    fig = _fig(title, yaxis_title="USD")
+    fig = _fig(title, yaxis_title="USD", yaxis=_USD)
     fig.add_trace(go.Scatter(x=pnl.index, y=pnl, mode="lines", name="P&L", line={"color": "#777777", "width": 1}))
     fig.add_trace(go.Scatter(x=var_forecast.index, y=-var_forecast, mode="lines", name="−VaR", line={"color": SHORT}))
     hits = pnl[pnl < -var_forecast.reindex(pnl.index)]
