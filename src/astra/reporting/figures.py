@@ -205,7 +205,7 @@ def pair_panels(report) -> go.Figure:
     """β path, z-score with entry/exit bands and position, and the equity curve net of costs."""
     s = report.signals
     rules = report.rules
-    titles = ("hedge ratio β", "z-score, bands and position", "equity (net of costs)")
+    titles = ("hedge ratio β", "z-score, bands and position", "cumulative P&L, net of costs")
     fig = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.05, subplot_titles=titles)
     x = _wall_clock(s.index) if isinstance(s.index, pd.DatetimeIndex) else s.index
     fig.add_trace(go.Scatter(x=x, y=s["beta"], name="β", line={"color": NEUTRAL}), row=1, col=1)

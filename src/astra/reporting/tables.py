@@ -181,10 +181,11 @@ def var_table(reports: Mapping[str, Any]) -> pd.DataFrame:
 def stress_table(table: pd.DataFrame) -> pd.DataFrame:
     """Scenario P&L (USD and % of gross), worst first, with the window each one covers."""
     frame = table.sort_values("pnl")
-    kinds = {"kind": "text", "pnl": ("money", {"digits": 0}), "pnl_pct_gross": ("pct_pts", {"digits": 1}),
-             "start": "date", "end": "date", "days": "count"}  # fmt: skip
+    kinds = {"kind": "text", "pnl": ("money", {"digits": 0}), "start": "date", "end": "date", "days": "count",
+             "pnl_pct_gross": ("pct_pts", {"digits": 1, "signed": True})}  # fmt: skip
     labels = {"pnl": "P&L", "pnl_pct_gross": "% of gross", "start": "from", "end": "to"}
-    shown = _shown(frame[[c for c in kinds if c in frame.columns]], kinds, labels)
+    order = ["kind", "pnl", "pnl_pct_gross", "start", "end", "days"]
+    shown = _shown(frame[[c for c in order if c in frame.columns]], kinds, labels)
     shown.index = pd.Index([str(name).replace("_", " ") for name in shown.index], name="scenario")
     return shown
 
