@@ -160,3 +160,10 @@ def test_format_frame_noise_is_per_column_and_index_dates():
     # a callable kind and an explicit index kind
     custom = fmt.format_frame(frame, {"big": lambda v: f"<{v:.0f}>"}, index=lambda d: d.strftime("%d %b"))
     assert custom["big"].tolist() == ["<3698150>", "<-0>"] and list(custom.index) == ["01 Dec", "02 Dec"]
+
+
+def test_docstring_examples():
+    import doctest
+
+    result = doctest.testmod(fmt, optionflags=doctest.ELLIPSIS)
+    assert result.attempted >= 2 and result.failed == 0
