@@ -129,7 +129,7 @@ def _data_section(result) -> dict[str, Any]:
 
 
 def _funding_section(report) -> dict[str, Any]:
-    from astra.workflows.demo import TOTAL, book_funding_frame
+    from astra.workflows.funding import TOTAL, book_funding_frame
 
     c = report.carry
     return {

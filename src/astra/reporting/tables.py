@@ -64,7 +64,7 @@ def funding_headline(report) -> pd.DataFrame:
     ``report`` is a :class:`~astra.workflows.funding.FundingReport`.
     """
     book, c, m = report.book, report.carry, report.margin
-    source = "flat" if str(report.rate_source).startswith("flat") else report.rate_source
+    source = report.benchmark_rate_source
     rows = [
         ("book", book.name),
         ("long market value", fmt.money(book.long_market_value, 0)),
@@ -73,6 +73,7 @@ def funding_headline(report) -> pd.DataFrame:
         ("equity", fmt.money(book.equity, 0)),
         ("leverage (gross / equity)", f"{fmt.ratio(book.leverage)}\u00d7"),
         ("carry date", f"{fmt.date(c.day)} ({c.accrual_days} day(s) accrued, {c.day_count})"),
+        ("marks", report.marks),
         ("benchmark rate", f"{fmt.pct(c.benchmark_rate, 2)} ({source})"),
         (f"carry for the day ({c.model} convention)", fmt.money(c.daily_carry)),
         ("carry, annualised on gross", fmt.pct(c.annual_rate_on_gross)),
@@ -86,7 +87,7 @@ def funding_headline(report) -> pd.DataFrame:
 def positions_table(frame: pd.DataFrame) -> pd.DataFrame:
     """Per-position carry and margin with the account and total rows.
 
-    ``frame`` is :func:`astra.workflows.demo.book_funding_frame` (USD, shares, decimals).
+    ``frame`` is :func:`astra.workflows.funding.book_funding_frame` (USD, shares, decimals).
     """
     kinds = {
         "quantity": "shares",

@@ -16,6 +16,7 @@ import pandas as pd
 from astra._io import atomic_path, ensure_writable_dir
 from astra.data import RateSeries, calendar, load_rates
 from astra.errors import DataUnavailable, InputError
+from astra.format import export_frame
 
 __all__ = [
     "DEFAULT_BENCHMARK_RATE",
@@ -87,14 +88,20 @@ def cumulative_returns(prices: pd.DataFrame, horizons: dict[str, int] | None = N
     return pd.DataFrame(rows)
 
 
-def write_frame(frame: pd.DataFrame, target: Path) -> Path:
-    """Write ``frame`` as CSV or Parquet (by extension), atomically."""
+def write_frame(frame: pd.DataFrame, target: Path, *, abs_tol: float | dict = 0.0) -> Path:
+    """Write ``frame`` as CSV or Parquet (by extension), atomically, as every export is written.
+
+    The index is named, numbers within ``abs_tol`` of zero (solver noise) are written as 0,
+    and CSV dates are ISO strings (Parquet keeps typed timestamps); see
+    :func:`astra.format.export_frame`.
+    """
     target = Path(target)
+    tidy = export_frame(frame, abs_tol=abs_tol, iso_dates=target.suffix != ".parquet")
     with atomic_path(target) as tmp:
         if target.suffix == ".parquet":
-            frame.to_parquet(tmp)
+            tidy.to_parquet(tmp)
         else:
-            frame.to_csv(tmp, float_format="%.10g")
+            tidy.to_csv(tmp, float_format="%.10g")
     return target
 
 

@@ -14,23 +14,21 @@ from astra._io import ensure_writable_dir
 from astra.book import load_book
 from astra.data import PriceData, load_prices, returns
 from astra.data.providers.sample import MARKET_TICKER, sample_tickers
-from astra.format import export_frame
 from astra.funding import FundingTerms, carry_of_values
 from astra.optimize import NoisyMeanWarning
 from astra.statarb import scan
 from astra.workflows.common import cumulative_returns, usd, write_frame
-from astra.workflows.funding import FundingReport, funding_report, funding_text
+from astra.workflows.funding import book_funding_frame, funding_report, funding_text
 from astra.workflows.optimize import optimize_portfolio
 from astra.workflows.risk import risk_backtest, risk_stress, risk_var
 from astra.workflows.statarb import statarb_run
 
-__all__ = ["DEMO_RATE", "DEMO_TICKERS", "SAMPLE_BOOK", "DemoResult", "book_funding_frame", "run_demo"]
+__all__ = ["DEMO_RATE", "DEMO_TICKERS", "SAMPLE_BOOK", "DemoResult", "run_demo"]
 
 SAMPLE_BOOK = Path(__file__).parents[1] / "examples" / "book.toml"
 DEMO_RATE = 0.043
 DEMO_TICKERS = ("AAPL", "MSFT", "AMD", "JPM", "BAC", "XOM", "CVX", "JNJ", "PG", "WMT")
 WEIGHT_NOISE = 1e-9  # |w| below this is solver noise, exported as 0
-TOTAL, ACCOUNT = "TOTAL", "account cash"
 
 
 @dataclass(frozen=True)
@@ -80,33 +78,33 @@ def run_demo(
     daily = returns(data.prices)
     cumulative = cumulative_returns(data.prices)
     files = [
-        _write(data.prices, out / "prices.parquet"),
-        _write(daily, out / "returns.csv"),
+        write_frame(data.prices, out / "prices.parquet"),
+        write_frame(daily, out / "returns.csv"),
     ]
     on = data.prices.index[-1] if book is None else None
     report = funding_report(client, rate=DEMO_RATE, on=on)
-    files.append(_write(book_funding_frame(report), out / "book_funding.csv"))
+    files.append(write_frame(book_funding_frame(report), out / "book_funding.csv"))
     sections = {"funding": {**report.to_dict(), "text": funding_text(report)}}
     objects: dict[str, Any] = {"funding": report}
     risk = _risk_section(client, source)
     objects["risk"] = risk.pop("reports")
     stress_table = risk.pop("stress_table")
     files += [
-        _write(stress_table, out / "stress_scenarios.csv"),
-        _write(stress_table, out / "stress_scenarios.parquet"),
+        write_frame(stress_table, out / "stress_scenarios.csv"),
+        write_frame(stress_table, out / "stress_scenarios.parquet"),
     ]
     sections["risk"] = risk
     optimized = _optimizer_section(tickers, start)
     objects["optimize"] = optimized.pop("reports")
     frame = optimized.pop("frame")
-    files += [_write(frame, out / "optimized_weights.csv", abs_tol=WEIGHT_NOISE),
-              _write(frame, out / "optimized_weights.parquet", abs_tol=WEIGHT_NOISE)]  # fmt: skip
+    files += [write_frame(frame, out / "optimized_weights.csv", abs_tol=WEIGHT_NOISE),
+              write_frame(frame, out / "optimized_weights.parquet", abs_tol=WEIGHT_NOISE)]  # fmt: skip
     sections["optimize"] = optimized
     pairs = _statarb_section(start)
     objects["statarb"] = pairs.pop("reports")
     signals, scan_table = pairs.pop("signals"), pairs.pop("scan_table")
-    files += [_write(signals, out / "kalman_signals.csv"), _write(signals, out / "kalman_signals.parquet")]
-    files.append(_write(scan_table, out / "pair_scan.csv"))
+    files += [write_frame(signals, out / "kalman_signals.csv"), write_frame(signals, out / "kalman_signals.parquet")]
+    files.append(write_frame(scan_table, out / "pair_scan.csv"))
     sections["statarb"] = pairs
     result = DemoResult(data=data, cumulative=cumulative, files=tuple(str(f) for f in files), sections=sections,
                         objects=objects)  # fmt: skip
@@ -114,46 +112,6 @@ def run_demo(
 
     files.append(write_report(result, out / "report.html"))
     return replace(result, files=tuple(str(f) for f in files))
-
-
-def _write(frame: pd.DataFrame, target: Path, *, abs_tol: float = 0.0) -> Path:
-    """An export with a named index, solver noise at 0 and, in CSV, ISO dates (Parquet keeps typed stamps)."""
-    tidy = export_frame(frame, abs_tol=abs_tol, iso_dates=Path(target).suffix != ".parquet")
-    return write_frame(tidy, target)
-
-
-def book_funding_frame(report: FundingReport) -> pd.DataFrame:
-    """One row per position, the account's cash line, and a ``TOTAL`` row: what ``book_funding.csv`` holds.
-
-    Columns: ``date`` (ISO), ``model``, ``benchmark_rate`` (decimal), ``accrual_days``, then
-    ``quantity`` (shares), ``price``, ``market_value`` (USD), ``weight`` (of gross, signed),
-    the day's carry by component (USD, + = client receives: ``financing``,
-    ``credit_interest``, ``rebate``, ``borrow_fee``, ``carry``) and the margin requirement
-    under each regime (``reg_t``, ``finra``, ``portfolio``, USD). Interest on the account's
-    own free cash belongs to no position: it is the ``account cash`` row (shown only when
-    non-zero). The ``TOTAL`` row sums every money column, so its ``carry`` is the book's
-    daily carry and its margin columns are the account's requirements; quantity and price
-    are left empty there (a sum of shares or prices means nothing).
-    """
-    c, m, book = report.carry, report.margin, report.book
-    positions = c.to_frame().join(m.to_frame())
-    positions.insert(3, "weight", book.to_frame()["weight"].reindex(positions.index).to_numpy())
-    positions.insert(positions.columns.get_loc("rebate"), "credit_interest", 0.0)
-    rows = [positions]
-    credit = float(c.components.get("credit_interest", 0.0))
-    if credit != 0.0:
-        rows.append(pd.DataFrame({"credit_interest": [credit], "carry": [credit]}, index=[ACCOUNT]))
-    frame = pd.concat(rows)
-    money = ["market_value", "weight", "financing", "credit_interest", "rebate", "borrow_fee", "carry", "reg_t",
-             "finra", "portfolio"]  # fmt: skip
-    total = frame[money].sum(min_count=1).to_frame(TOTAL).T
-    frame = pd.concat([frame, total])
-    frame.index.name = "ticker"
-    frame.insert(0, "accrual_days", c.accrual_days)
-    frame.insert(0, "benchmark_rate", c.benchmark_rate)
-    frame.insert(0, "model", c.model)
-    frame.insert(0, "date", None if c.day is None else c.day.date().isoformat())
-    return frame
 
 
 def _optimizer_section(tickers, start) -> dict[str, Any]:

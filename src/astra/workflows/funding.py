@@ -22,7 +22,17 @@ from astra.workflows.common import (
     write_exports,
 )
 
-__all__ = ["FundingReport", "funding_export", "funding_report", "funding_text", "seed_comparison"]
+__all__ = [
+    "ACCOUNT",
+    "TOTAL",
+    "FundingReport",
+    "book_funding_frame",
+    "funding_report",
+    "funding_text",
+    "seed_comparison",
+]
+
+TOTAL, ACCOUNT = "TOTAL", "account cash"  # the total row and the account-level cash row of book_funding.csv
 
 
 def seed_comparison(book: Book, rate: float, *, on=None) -> dict[str, Any]:
@@ -70,7 +80,7 @@ class FundingReport:
 
     def exports(self) -> dict[str, pd.DataFrame]:
         """The tables a desk keeps: carry by position (with totals), the period's days, margin."""
-        frames = {"book_funding.csv": funding_export(self)}
+        frames = {"book_funding.csv": book_funding_frame(self)}
         if self.period is not None:
             frames["carry_period.csv"] = self.period.to_frame()
         return frames
@@ -89,16 +99,38 @@ class FundingReport:
         }
 
 
-def funding_export(report: FundingReport) -> pd.DataFrame:
-    """Carry by position with the day, the benchmark rate and a totals row (``book_funding.csv``)."""
-    c = report.carry
-    frame = c.to_frame().reset_index()
-    totals = {col: frame[col].sum() for col in ("market_value", "financing", "rebate", "borrow_fee", "carry")}
-    frame = pd.concat([frame, pd.DataFrame([{"ticker": "TOTAL", **totals}])], ignore_index=True)
-    frame.loc[frame.index[-1], "carry"] = c.daily_carry  # the book's carry incl. account-level credit interest
+def book_funding_frame(report: FundingReport) -> pd.DataFrame:
+    """One row per position, the account's cash line, and a ``TOTAL`` row: what ``book_funding.csv`` holds.
+
+    Columns: ``date`` (ISO), ``model``, ``benchmark_rate`` (decimal), ``accrual_days``, then
+    ``quantity`` (shares), ``price``, ``market_value`` (USD), ``weight`` (of gross, signed),
+    the day's carry by component (USD, + = client receives: ``financing``,
+    ``credit_interest``, ``rebate``, ``borrow_fee``, ``carry``) and the margin requirement
+    under each regime (``reg_t``, ``finra``, ``portfolio``, USD). Interest on the account's
+    own free cash belongs to no position: it is the ``account cash`` row (shown only when
+    non-zero). The ``TOTAL`` row sums every money column, so its ``carry`` is the book's
+    daily carry and its margin columns are the account's requirements; quantity and price
+    are left empty there (a sum of shares or prices means nothing).
+    """
+    c, m, book = report.carry, report.margin, report.book
+    positions = c.to_frame().join(m.to_frame())
+    positions.insert(3, "weight", book.to_frame()["weight"].reindex(positions.index).to_numpy())
+    positions.insert(positions.columns.get_loc("rebate"), "credit_interest", 0.0)
+    rows = [positions]
+    credit = float(c.components.get("credit_interest", 0.0))
+    if credit != 0.0:
+        rows.append(pd.DataFrame({"credit_interest": [credit], "carry": [credit]}, index=[ACCOUNT]))
+    frame = pd.concat(rows)
+    money = ["market_value", "weight", "financing", "credit_interest", "rebate", "borrow_fee", "carry", "reg_t",
+             "finra", "portfolio"]  # fmt: skip
+    total = frame[money].sum(min_count=1).to_frame(TOTAL).T
+    frame = pd.concat([frame, total])
+    frame.index.name = "ticker"
+    frame.insert(0, "accrual_days", c.accrual_days)
     frame.insert(0, "benchmark_rate", c.benchmark_rate)
+    frame.insert(0, "model", c.model)
     frame.insert(0, "date", None if c.day is None else c.day.date().isoformat())
-    return frame.set_index("date")
+    return frame
 
 
 def _accrual_day(opened: OpenBook, on, start) -> pd.Timestamp:
