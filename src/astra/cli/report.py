@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from astra.cli._app import app
-from astra.cli._common import JsonOpt, emit_json, line, note, pct, run, table
+from astra.cli._common import EquityOpt, JsonOpt, emit_json, line, note, pct, run, table
 
 DirOpt = Annotated[Path, typer.Option("--out", help="Output directory.")]
 
@@ -47,12 +47,13 @@ def report(
         str,
         typer.Option("--source", help="The book's marks and risk history: sample | yahoo | csv:PATH | parquet:PATH"),
     ] = "sample",
+    equity: EquityOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Write report.html (self-contained, opens offline) and every export for a book."""
     from astra import workflows
 
-    run(lambda: workflows.run_demo(out, book=book, marks=source, source=source),
+    run(lambda: workflows.run_demo(out, book=book, source=source, equity=equity),
         lambda result: note(", ".join(result.files), label="wrote"), as_json)  # fmt: skip
 
 

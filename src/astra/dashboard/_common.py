@@ -195,13 +195,8 @@ def _report(book: BookText, equity: float | None, source: str) -> bytes:
     from astra.workflows import run_demo
 
     with tempfile.TemporaryDirectory(prefix="astra-report-") as tmp:
-        path = Path(tmp) / f"{book.name or 'book'}.{book.fmt}"
-        path.write_text(book.text, encoding="utf-8")
-        kwargs = {"book": path, "marks": source, "source": source}
-        if equity is not None:
-            kwargs["equity"] = equity
-        run_demo(Path(tmp) / "out", **kwargs)
-        return (Path(tmp) / "out" / "report.html").read_bytes()
+        run_demo(Path(tmp), book=book, source=source, equity=equity)
+        return (Path(tmp) / "report.html").read_bytes()
 
 
 def _sidebar_report() -> None:

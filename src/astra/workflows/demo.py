@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from astra._io import ensure_writable_dir
-from astra.book import load_book
+from astra._io import atomic_write_text, ensure_writable_dir
 from astra.data import PriceData, load_prices, returns
 from astra.data.providers.sample import MARKET_TICKER, sample_tickers
 from astra.funding import FundingTerms, carry_of_values
 from astra.optimize import NoisyMeanWarning
 from astra.statarb import scan
+from astra.workflows.book import BookInput
 from astra.workflows.common import cumulative_returns, usd, write_frame
 from astra.workflows.funding import book_funding_frame, funding_report, funding_text
 from astra.workflows.optimize import optimize_portfolio
@@ -60,58 +60,60 @@ def run_demo(
     *,
     tickers=DEMO_TICKERS,
     start="2015-01-01",
-    book: str | Path | None = None,
-    marks: str = "sample",
+    book: BookInput | None = None,
     source: str = "sample",
+    equity: float | None = None,
 ) -> DemoResult:
-    """The whole pipeline on the offline sample; writes exports and ``report.html`` into ``out_dir``.
+    """The whole pipeline; writes the exports and ``report.html`` into ``out_dir``.
 
-    ``book`` replaces the sample client book (its unmarked names priced from ``marks``);
-    ``source`` is where the book's return history for the risk section comes from (the
-    optimiser and stat-arb sections always use the offline sample).
-    Nothing touches the network unless ``marks`` does. Files are written atomically, each
-    one whole or not at all; a bad book is rejected before anything is written.
+    ``book`` (a path, :class:`~astra.workflows.book.BookText` or :class:`~astra.Book`;
+    default the sample client book) is marked at the latest close ``source`` has and gets
+    its risk history from ``source``; the optimiser and stat-arb sections always use the
+    offline sample. Nothing touches the network unless ``source`` does. Everything is
+    computed before anything is written, so a bad book or a failed step writes nothing.
     """
-    client = load_book(book or SAMPLE_BOOK, source=marks)
-    out = ensure_writable_dir(Path(out_dir), what="output directory")
+    client = book if book is not None else SAMPLE_BOOK
     data = load_prices([*tickers, MARKET_TICKER], "sample", start=start)
     daily = returns(data.prices)
     cumulative = cumulative_returns(data.prices)
-    files = [
-        write_frame(data.prices, out / "prices.parquet"),
-        write_frame(daily, out / "returns.csv"),
-    ]
-    on = data.prices.index[-1] if book is None else None
-    report = funding_report(client, rate=DEMO_RATE, on=on)
-    files.append(write_frame(book_funding_frame(report), out / "book_funding.csv"))
+    report = funding_report(client, rate=DEMO_RATE, source=source, equity=equity)
     sections = {"funding": {**report.to_dict(), "text": funding_text(report)}}
     objects: dict[str, Any] = {"funding": report}
-    risk = _risk_section(client, source)
+    risk = _risk_section(client, source, equity)
     objects["risk"] = risk.pop("reports")
     stress_table = risk.pop("stress_table")
-    files += [
-        write_frame(stress_table, out / "stress_scenarios.csv"),
-        write_frame(stress_table, out / "stress_scenarios.parquet"),
-    ]
     sections["risk"] = risk
     optimized = _optimizer_section(tickers, start)
     objects["optimize"] = optimized.pop("reports")
-    frame = optimized.pop("frame")
-    files += [write_frame(frame, out / "optimized_weights.csv", abs_tol=WEIGHT_NOISE),
-              write_frame(frame, out / "optimized_weights.parquet", abs_tol=WEIGHT_NOISE)]  # fmt: skip
+    weights = optimized.pop("frame")
     sections["optimize"] = optimized
     pairs = _statarb_section(start)
     objects["statarb"] = pairs.pop("reports")
     signals, scan_table = pairs.pop("signals"), pairs.pop("scan_table")
-    files += [write_frame(signals, out / "kalman_signals.csv"), write_frame(signals, out / "kalman_signals.parquet")]
-    files.append(write_frame(scan_table, out / "pair_scan.csv"))
     sections["statarb"] = pairs
-    result = DemoResult(data=data, cumulative=cumulative, files=tuple(str(f) for f in files), sections=sections,
-                        objects=objects)  # fmt: skip
-    from astra.reporting import write_report
+    exports = {
+        "prices.parquet": (data.prices, 0.0),
+        "returns.csv": (daily, 0.0),
+        "book_funding.csv": (book_funding_frame(report), 0.0),
+        "stress_scenarios.csv": (stress_table, 0.0),
+        "stress_scenarios.parquet": (stress_table, 0.0),
+        "optimized_weights.csv": (weights, WEIGHT_NOISE),
+        "optimized_weights.parquet": (weights, WEIGHT_NOISE),
+        "kalman_signals.csv": (signals, 0.0),
+        "kalman_signals.parquet": (signals, 0.0),
+        "pair_scan.csv": (scan_table, 0.0),
+    }
+    out = ensure_writable_dir(Path(out_dir), what="output directory")
+    names = [*exports, "report.html"]
+    result = DemoResult(data=data, cumulative=cumulative, files=tuple(str(out / n) for n in names),
+                        sections=sections, objects=objects)  # fmt: skip
+    from astra.reporting import render_report
 
-    files.append(write_report(result, out / "report.html"))
-    return replace(result, files=tuple(str(f) for f in files))
+    html = render_report(result)
+    for name, (frame, noise) in exports.items():
+        write_frame(frame, out / name, abs_tol=noise)
+    atomic_write_text(out / "report.html", html)
+    return result
 
 
 def _optimizer_section(tickers, start) -> dict[str, Any]:
@@ -220,17 +222,19 @@ def _statarb_section(start) -> dict[str, Any]:
     }
 
 
-def _risk_section(book, source: str = "sample") -> dict[str, Any]:
+def _risk_section(client, source: str = "sample", equity: float | None = None) -> dict[str, Any]:
     """VaR/ES four ways on the client book, stress scenarios and a VaR backtest."""
     start = "2015-01-01"
+    common = {"start": start, "source": source, "equity": equity}
     reports = {
-        "param": risk_var(book, method="param", start=start, source=source),
-        "hist": risk_var(book, method="hist", start=start, source=source),
-        "fhs": risk_var(book, method="fhs", start=start, scenarios=50_000, seed=11, source=source),
-        "mc": risk_var(book, method="mc", dist="t", start=start, scenarios=100_000, seed=7, source=source),
+        "param": risk_var(client, method="param", **common),
+        "hist": risk_var(client, method="hist", **common),
+        "fhs": risk_var(client, method="fhs", scenarios=50_000, seed=11, **common),
+        "mc": risk_var(client, method="mc", dist="t", scenarios=100_000, seed=7, **common),
     }
-    stress = risk_stress(book, rate=DEMO_RATE, source=source)
-    backtest = risk_backtest(book, method="hist", window=250, start=start, seed=0, source=source)
+    stress = risk_stress(client, rate=DEMO_RATE, source=source, equity=equity)
+    backtest = risk_backtest(client, method="hist", window=250, seed=0, **common)
+    book = stress.book
     b = backtest.result
     lines = [f"One-day 99 % VaR / ES of the book {book.name} (gross ${book.gross:,.0f}), history from {start}:"]
     for name, report in reports.items():
