@@ -24,6 +24,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from astra import format as fmt
 from astra.errors import AstraError
 
 __all__ = [
@@ -177,24 +178,23 @@ def run(job: Callable[[], Any], render: Callable[[Any], None], as_json: bool) ->
 
 
 def money(value) -> str:
-    """``-1,234.50``; ``n/a`` for a missing figure."""
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "n/a"
-    return f"{value:,.2f}"
+    """``-$1,234.50`` (the report's and the dashboard's rounding: :func:`astra.format.money`)."""
+    return fmt.money(value)
 
 
 def pct(value, digits: int = 1, *, sign: bool = True) -> str:
-    """A decimal as a percentage (``+1.2%``); ``n/a`` when missing."""
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "n/a"
-    return f"{value:{'+' if sign else ''}.{digits}%}"
+    """A decimal as a percentage (``+1.2%``), as :func:`astra.format.pct` shows it."""
+    return fmt.pct(value, digits, signed=sign)
+
+
+def shares(value) -> str:
+    """``-12,000`` (whole shares with separators, never scientific notation)."""
+    return fmt.shares(value)
 
 
 def num(value, spec: str) -> str:
-    """``value`` formatted with ``spec``, or ``n/a`` for a missing figure."""
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "n/a"
-    return format(value, spec)
+    """``value`` formatted with ``spec``, or the shared missing-value mark."""
+    return fmt.MISSING if fmt.is_missing(value) else format(value, spec)
 
 
 def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[str]], *, left: Iterable[str] = ()) -> None:

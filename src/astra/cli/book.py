@@ -28,6 +28,7 @@ from astra.cli._common import (
     pct,
     render_many,
     run,
+    shares,
     table,
 )
 
@@ -46,10 +47,10 @@ def book_show(
 
     def render(result) -> None:
         rows = (
-            [t, f"{r.quantity:,.0f}", money(r.price), money(r.market_value), pct(r.weight)]
+            [t, shares(r.quantity), money(r.price), money(r.market_value), pct(r.weight)]
             for t, r in result.to_frame().iterrows()
         )
-        table(f"{result.name}: equity ${money(result.equity)}", ["ticker", "shares", "price", "market value",
+        table(f"{result.name}: equity {money(result.equity)}", ["ticker", "shares", "price", "market value",
               "weight of gross"], rows)  # fmt: skip
         line(f"long {money(result.long_market_value)}  short {money(result.short_market_value)}  "
              f"gross {money(result.gross)}  net {money(result.net)}  leverage {result.leverage:.2f}x")  # fmt: skip

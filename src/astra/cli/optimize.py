@@ -29,6 +29,7 @@ from astra.cli._common import (
     notes,
     pct,
     run,
+    shares,
     table,
 )
 
@@ -47,7 +48,7 @@ def _floats(text: str | None, name: str) -> list[float] | None:
 def _render(report) -> None:
     r = report.result
     rows = (
-        [t, pct(w.weight, 2), f"{w.shares:,.0f}", money(w.value)]
+        [t, pct(w.weight, 2), shares(w.shares), money(w.value)]
         for t, w in report.to_frame().iterrows()
         if abs(w.weight) > 1e-6
     )
