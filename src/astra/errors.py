@@ -1,14 +1,38 @@
-"""The ASTRA exception tree.
+"""The ASTRA exception tree, and the helpers every error message is built with.
 
 One base class, :class:`AstraError`, and four subclasses that mean something
 to a user.  Interfaces (CLI, dashboard, report) catch :class:`AstraError`, show
 its message on one line and exit with :attr:`AstraError.exit_code`; any other
 exception is a bug and keeps its traceback.
+
+Messages stay short whatever the input: :func:`listing` names at most a few
+items ("A, B, C and 3,299,990 more"), :func:`excerpt` quotes at most a few
+printable characters of a user's file, and :func:`did_you_mean` suggests the
+known name closest to a misspelt one.
 """
 
 from __future__ import annotations
 
-__all__ = ["AstraError", "DataUnavailable", "Infeasible", "InputError", "SolverError"]
+import difflib
+from collections.abc import Iterable
+from typing import Any
+
+__all__ = [
+    "AstraError",
+    "DataUnavailable",
+    "Infeasible",
+    "InputError",
+    "SolverError",
+    "did_you_mean",
+    "excerpt",
+    "listing",
+]
+
+LIST_LIMIT = 8
+"""How many items a message names before it says "and N more"."""
+
+EXCERPT_CHARS = 24
+"""How many characters of a user's file a message quotes at most."""
 
 
 class AstraError(Exception):
@@ -39,3 +63,62 @@ class SolverError(AstraError):
     """A solver failed or returned a solution that does not pass our checks."""
 
     exit_code = 4
+
+
+def listing(items: Iterable[Any], limit: int = LIST_LIMIT) -> str:
+    """``"A, B, C"`` or ``"A, B, … H and 3,299,990 more"``: at most ``limit`` items named.
+
+    Each item is shown with ``str`` (cut by :func:`excerpt` if it is long), so a
+    message that lists user input stays one short line however much there is.
+
+    Examples
+    --------
+    >>> listing(["AAPL", "MSFT"])
+    'AAPL, MSFT'
+    >>> listing([f"T{i}" for i in range(3_300_000)], limit=3)
+    'T0, T1, T2 and 3,299,997 more'
+    """
+    shown: list[str] = []
+    more = 0
+    for item in items:
+        if len(shown) < limit:
+            shown.append(excerpt(item, quote=False))
+        else:
+            more += 1
+    text = ", ".join(shown)
+    return f"{text} and {more:,} more" if more else text
+
+
+def excerpt(value: Any, limit: int = EXCERPT_CHARS, *, quote: bool = True) -> str:
+    """A short, printable rendering of ``value`` for a message (``'SECRET…'``).
+
+    Non-printable characters become ``?`` and the text is cut to ``limit``
+    characters, so an error never echoes more than a few characters of a file.
+
+    Examples
+    --------
+    >>> excerpt("abc")
+    "'abc'"
+    >>> excerpt("x" * 100, 5)
+    "'xxxxx…'"
+    >>> excerpt("a\\x00b\\nc")
+    "'a?b?c'"
+    """
+    text = str(value)
+    cut = len(text) > limit
+    text = "".join(ch if ch.isprintable() else "?" for ch in text[:limit]) + ("…" if cut else "")
+    return repr(text) if quote else text
+
+
+def did_you_mean(word: str, known: Iterable[str]) -> str:
+    """``"; did you mean 'margin'?"`` when a known name is close to ``word``, else ``""``.
+
+    Examples
+    --------
+    >>> did_you_mean("margn", ["equity", "margin", "name"])
+    "; did you mean 'margin'?"
+    >>> did_you_mean("zzz", ["equity"])
+    ''
+    """
+    close = difflib.get_close_matches(str(word), [str(k) for k in known], n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
