@@ -69,7 +69,7 @@ RateSourceOpt = Annotated[
 CovOpt = Annotated[str, typer.Option("--cov", help="Covariance estimator: sample | lw | ewma | factor")]
 FactorsOpt = Annotated[int, typer.Option("--factors", help="Factors of --cov factor.")]
 TcOpt = Annotated[float, typer.Option("--tc-bps", help="Linear trading cost, bp of traded notional.")]
-OutOpt = Annotated[Path | None, typer.Option("--out", help="Output directory for the exports.")]
+OutOpt = Annotated[str | None, typer.Option("--out", help="Output directory for the exports (written as one set).")]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Replace files in --out that ASTRA did not write.")]
 ClusterOpt = Annotated[
     str | None, typer.Option("--cluster", help="Run on Dask: local (a loopback LocalCluster) or tcp://host:8786")
@@ -110,6 +110,9 @@ def note(text: str, *, label: str = "note") -> None:
 _TOKEN = re.compile(r"(?<![\w./-])(--[a-z][a-z0-9-]*|[a-z][a-z0-9]*(?:_[a-z0-9]+)*)(?![\w/-])")
 
 
+_ADVICE = re.compile(r"(?:\b(?:or|with|use|give|add|set|pass)|[;:(]) $")
+
+
 def _current_flags() -> dict[str, str]:
     """``{parameter name: flag}`` of the command being run (empty outside a command)."""
     try:  # typer ≥ 0.29 vendors click; its context stack is the only way to the running command
@@ -131,8 +134,9 @@ def flag_names(message: str, flags: dict[str, str]) -> str:
     """Name a command's flags in a message from the core, which speaks of parameters.
 
     ``tc_bps -1 must be >= 0`` becomes ``--tc-bps -1 must be >= 0`` (a parameter named
-    with an underscore anywhere, or with one word at the start of the message); a flag
-    a core module named itself is replaced by this command's flag for that parameter.
+    with an underscore anywhere, or with one word at the start of the message or of a
+    clause, or after advice such as "or"/"use"/"give"); a flag a core module named itself
+    is replaced by this command's flag for that parameter.
 
     Examples
     --------
@@ -142,12 +146,15 @@ def flag_names(message: str, flags: dict[str, str]) -> str:
     "--filter 'k9' is not one of kalman2, kalman3"
     >>> flag_names("cost_bps -1 must be >= 0; see the book's funding terms", {"cost_bps": "--tc-bps"})
     "--tc-bps -1 must be >= 0; see the book's funding terms"
+    >>> flag_names("out holds a.csv; choose another directory, or force to overwrite", {"force": "--force"})
+    'out holds a.csv; choose another directory, or --force to overwrite'
+
     """
 
     def swap(match: re.Match) -> str:
         token = match.group(1)
         name = token.lstrip("-").replace("-", "_")
-        leading = match.start() == 0
+        leading = match.start() == 0 or _ADVICE.search(message[: match.start()]) is not None
         if name in flags and (token.startswith("--") or "_" in token or leading):
             return flags[name]
         return token

@@ -14,6 +14,7 @@ from astra.cli._common import (
     DateOpt,
     EndOpt,
     EquityOpt,
+    ForceOpt,
     JsonOpt,
     ModelOpt,
     OfflineOpt,
@@ -128,6 +129,7 @@ def funding(
     offline: OfflineOpt = False,
     cluster: ClusterOpt = None,
     out: OutOpt = None,
+    force: ForceOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Daily carry by component and position, margin, and a period accrual (USD, + = client receives).
@@ -149,7 +151,7 @@ def funding(
 
                 raise InputError("a period (--start/--end) is for one book; give --date for many books")
             with runner(cluster) as pool:
-                return funding_many(books, pool, out=out, **options)
+                return funding_many(books, pool, out=out, force=force, **options)
 
         run(many, render_many, as_json)
         return
@@ -157,4 +159,4 @@ def funding(
     from astra.workflows.funding import funding_report
 
     run(lambda: funding_report(books[0], start=start, end=end, compounded=compounded, hold_marks=hold_marks,
-                               out=out, **options), _render_funding, as_json)  # fmt: skip
+                               out=out, force=force, **options), _render_funding, as_json)  # fmt: skip

@@ -13,6 +13,7 @@ from astra.cli._common import (
     EndOpt,
     EquityOpt,
     FactorsOpt,
+    ForceOpt,
     GroupsOpt,
     JsonOpt,
     ModelOpt,
@@ -102,6 +103,7 @@ def optimize(
     lot: Annotated[int, typer.Option("--lot", help="Round shares to this lot.")] = 1,
     frontier: Annotated[str | None, typer.Option("--frontier", help="γ values to sweep, e.g. 1,2,5,10")] = None,
     out: OutOpt = None,
+    force: ForceOpt = False,
     offline: OfflineOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -125,7 +127,8 @@ def optimize(
             equity=equity, lot=lot, gammas=_floats(frontier, "frontier"), offline=offline,
         )  # fmt: skip
         frame = report.to_frame()
-        write_exports(out, {"optimized_weights.csv": frame, "optimized_weights.parquet": frame})
+        names = ("optimized_weights.csv", "optimized_weights.parquet")
+        write_exports(out, dict.fromkeys(names, frame), force=force, job="optimize", noise=dict.fromkeys(names, 1e-9))
         return report
 
     run(job, _render, as_json)

@@ -10,13 +10,13 @@ from typing import Annotated
 import typer
 
 from astra.cli._app import app
-from astra.cli._common import EquityOpt, JsonOpt, emit_json, line, note, pct, run, table
+from astra.cli._common import EquityOpt, ForceOpt, JsonOpt, emit_json, line, note, pct, run, table
 
-DirOpt = Annotated[Path, typer.Option("--out", help="Output directory.")]
+DirOpt = Annotated[str, typer.Option("--out", help="Output directory (written as one set).")]
 
 
 @app.command()
-def demo(out: DirOpt = Path("astra-out"), as_json: JsonOpt = False) -> None:
+def demo(out: DirOpt = "astra-out", force: ForceOpt = False, as_json: JsonOpt = False) -> None:
     """Run the whole pipeline on the offline sample and write the report and exports to --out."""
     from astra import workflows
 
@@ -36,24 +36,25 @@ def demo(out: DirOpt = Path("astra-out"), as_json: JsonOpt = False) -> None:
         line(f"next: open {out}/report.html; run the dashboard with .venv/bin/astra dashboard (or make dashboard); "
              ".venv/bin/astra --help lists every command")  # fmt: skip
 
-    run(lambda: workflows.run_demo(out), render, as_json)
+    run(lambda: workflows.run_demo(out, force=force), render, as_json)
 
 
 @app.command()
 def report(
-    out: DirOpt = Path("astra-out"),
+    out: DirOpt = "astra-out",
     book: Annotated[Path | None, typer.Option("--book", help="Client book (default: the sample book).")] = None,
     source: Annotated[
         str,
         typer.Option("--source", help="The book's marks and risk history: sample | yahoo | csv:PATH | parquet:PATH"),
     ] = "sample",
     equity: EquityOpt = None,
+    force: ForceOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Write report.html (self-contained, opens offline) and every export for a book."""
     from astra import workflows
 
-    run(lambda: workflows.run_demo(out, book=book, source=source, equity=equity),
+    run(lambda: workflows.run_demo(out, book=book, source=source, equity=equity, force=force),
         lambda result: note(", ".join(result.files), label="wrote"), as_json)  # fmt: skip
 
 

@@ -16,6 +16,7 @@ from astra.cli._common import (
     EndOpt,
     EquityOpt,
     FactorsOpt,
+    ForceOpt,
     GroupsOpt,
     JsonOpt,
     LevelOpt,
@@ -87,6 +88,7 @@ def risk_var_cmd(
     cluster: ClusterOpt = None,
     chunk: Annotated[int, typer.Option("--chunk", help="Scenarios per task with --cluster (mc).")] = 2_000_000,
     out: OutOpt = None,
+    force: ForceOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Value at risk and expected shortfall (positive USD losses), MC errors, Euler components.
@@ -116,7 +118,7 @@ def risk_var_cmd(
                         history.exposures, history.returns, pool, scenarios=scenarios, level=level,
                         horizon=horizon, dist=dist, seed=seed, chunk=chunk,
                     )  # fmt: skip
-                return scale.risk_var_many(books, pool, out=out, **history_options, **options)
+                return scale.risk_var_many(books, pool, out=out, force=force, **history_options, **options)
 
         def render_many_or_tail(result) -> None:
             if hasattr(result, "table"):
@@ -132,7 +134,7 @@ def risk_var_cmd(
 
     from astra.workflows.risk import risk_var
 
-    run(lambda: risk_var(books[0], out=out, **history_options, **options), _render_var, as_json)
+    run(lambda: risk_var(books[0], out=out, force=force, **history_options, **options), _render_var, as_json)
 
 
 @risk_app.command("stress")
@@ -151,6 +153,7 @@ def risk_stress_cmd(
     equity: EquityOpt = None,
     offline: OfflineOpt = False,
     out: OutOpt = None,
+    force: ForceOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """P&L under historical windows, named episodes, hypothetical and funding shocks; reverse stress.
@@ -178,7 +181,7 @@ def risk_stress_cmd(
 
     run(lambda: risk_stress(book, source=source, start=start, end=end, equity=equity, offline=offline, rate=rate,
                             rate_source=rate_source, rate_shock_bp=rate_shock_bp, groups_file=groups,
-                            sector_shock=sector_shock, out=out), render, as_json)  # fmt: skip
+                            sector_shock=sector_shock, out=out, force=force), render, as_json)  # fmt: skip
 
 
 @risk_app.command("backtest")
@@ -194,6 +197,7 @@ def risk_backtest_cmd(
     equity: EquityOpt = None,
     offline: OfflineOpt = False,
     out: OutOpt = None,
+    force: ForceOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Rolling one-day VaR/ES forecasts vs realised P&L: Kupiec, Christoffersen, traffic light, ES Z2."""
@@ -212,4 +216,5 @@ def risk_backtest_cmd(
             note(", ".join(report.files), label="wrote")
 
     run(lambda: risk_backtest(book, method=method, window=window, level=level, source=source, start=start, end=end,
-                              equity=equity, offline=offline, seed=seed, out=out), render, as_json)  # fmt: skip
+                              equity=equity, offline=offline, seed=seed, out=out, force=force), render,
+        as_json)  # fmt: skip

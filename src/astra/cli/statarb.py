@@ -12,6 +12,7 @@ from astra.cli._app import statarb_app
 from astra.cli._common import (
     ClusterOpt,
     EndOpt,
+    ForceOpt,
     IntervalOpt,
     JsonOpt,
     OfflineOpt,
@@ -56,6 +57,7 @@ def statarb_scan(
     block: Annotated[int, typer.Option("--block", help="Pairs per task with --cluster.")] = 5_000,
     offline: OfflineOpt = False,
     out: OutOpt = None,
+    force: ForceOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Engle-Granger on every pair, ranked, with Benjamini-Hochberg q-values (FDR over all pairs)."""
@@ -81,7 +83,7 @@ def statarb_scan(
 
     run(lambda: pair_scan([universe or "", *(tickers or [])], universe_file=universe_file, source=source, start=start,
                           end=end, interval=interval, fdr=fdr, keep_all=keep_all, lags=lags, cluster=cluster,
-                          block=block, offline=offline, out=out), render, as_json)  # fmt: skip
+                          block=block, offline=offline, out=out, force=force), render, as_json)  # fmt: skip
 
 
 def _render_run(report) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from astra._io import atomic_path, ensure_writable_dir
+from astra._io import atomic_path, output_dir
 from astra.data import RateSeries, calendar, load_rates
 from astra.errors import DataUnavailable, InputError
 from astra.format import export_frame
@@ -105,14 +105,22 @@ def write_frame(frame: pd.DataFrame, target: Path, *, abs_tol: float | dict = 0.
     return target
 
 
-def write_exports(out, frames: Mapping[str, pd.DataFrame]) -> tuple[str, ...]:
-    """Write ``{file name: frame}`` into the directory ``out``; the paths written."""
+def write_exports(out, frames: Mapping[str, pd.DataFrame], *, force: bool = False, job: str = "output",
+                  noise: Mapping[str, float] | None = None) -> tuple[str, ...]:  # fmt: skip
+    """Write ``{file name: frame}`` into the directory ``out`` as one transaction; the paths written.
+
+    The set is built aside and swapped in together (:func:`astra._io.output_dir`): on any
+    error nothing new is left in ``out``, and a file ASTRA did not write there is never
+    replaced unless ``force``. ``noise`` gives a per-file absolute tolerance below which
+    numbers are written as 0 (solver noise in weights).
+    """
     if out is None or not frames:
         return ()
-    if str(out).strip() == "":
-        raise InputError("out: give a directory name (it is empty)")
-    target = ensure_writable_dir(Path(out), what="out directory")
-    return tuple(str(write_frame(frame, target / name)) for name, frame in frames.items())
+    noise = noise or {}
+    with output_dir(out, force=force, files=list(frames), job=job, what="out") as stage:
+        for name, frame in frames.items():
+            write_frame(frame, stage / name, abs_tol=noise.get(name, 0.0))
+    return tuple(str(Path(out) / name) for name in frames)
 
 
 def resolve_rate(

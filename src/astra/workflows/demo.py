@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from astra._io import atomic_write_text, ensure_writable_dir
+from astra._io import output_dir
 from astra.data import PriceData, load_prices, returns
 from astra.data.providers.sample import MARKET_TICKER, sample_tickers
 from astra.funding import FundingTerms, carry_of_values
@@ -63,6 +63,7 @@ def run_demo(
     book: BookInput | None = None,
     source: str = "sample",
     equity: float | None = None,
+    force: bool = False,
 ) -> DemoResult:
     """The whole pipeline; writes the exports and ``report.html`` into ``out_dir``.
 
@@ -70,7 +71,9 @@ def run_demo(
     default the sample client book) is marked at the latest close ``source`` has and gets
     its risk history from ``source``; the optimiser and stat-arb sections always use the
     offline sample. Nothing touches the network unless ``source`` does. Everything is
-    computed before anything is written, so a bad book or a failed step writes nothing.
+    computed first, then the whole set is swapped into ``out_dir`` at once
+    (:func:`astra._io.output_dir`): a bad book or a failed step writes nothing, and a file
+    ASTRA did not write there is never replaced unless ``force``.
     """
     client = book if book is not None else SAMPLE_BOOK
     data = load_prices([*tickers, MARKET_TICKER], "sample", start=start)
@@ -92,27 +95,29 @@ def run_demo(
     signals, scan_table = pairs.pop("signals"), pairs.pop("scan_table")
     sections["statarb"] = pairs
     exports = {
-        "prices.parquet": (data.prices, 0.0),
-        "returns.csv": (daily, 0.0),
-        "book_funding.csv": (book_funding_frame(report), 0.0),
-        "stress_scenarios.csv": (stress_table, 0.0),
-        "stress_scenarios.parquet": (stress_table, 0.0),
-        "optimized_weights.csv": (weights, WEIGHT_NOISE),
-        "optimized_weights.parquet": (weights, WEIGHT_NOISE),
-        "kalman_signals.csv": (signals, 0.0),
-        "kalman_signals.parquet": (signals, 0.0),
-        "pair_scan.csv": (scan_table, 0.0),
+        "prices.parquet": data.prices,
+        "returns.csv": daily,
+        "book_funding.csv": book_funding_frame(report),
+        "stress_scenarios.csv": stress_table,
+        "stress_scenarios.parquet": stress_table,
+        "optimized_weights.csv": weights,
+        "optimized_weights.parquet": weights,
+        "kalman_signals.csv": signals,
+        "kalman_signals.parquet": signals,
+        "pair_scan.csv": scan_table,
     }
-    out = ensure_writable_dir(Path(out_dir), what="output directory")
+    noise = {"optimized_weights.csv": WEIGHT_NOISE, "optimized_weights.parquet": WEIGHT_NOISE}
+    out = Path(out_dir)
     names = [*exports, "report.html"]
     result = DemoResult(data=data, cumulative=cumulative, files=tuple(str(out / n) for n in names),
                         sections=sections, objects=objects)  # fmt: skip
     from astra.reporting import render_report
 
     html = render_report(result)
-    for name, (frame, noise) in exports.items():
-        write_frame(frame, out / name, abs_tol=noise)
-    atomic_write_text(out / "report.html", html)
+    with output_dir(out, force=force, files=names, job="report", what="out") as stage:
+        for name, frame in exports.items():
+            write_frame(frame, stage / name, abs_tol=noise.get(name, 0.0))
+        (stage / "report.html").write_text(html, encoding="utf-8")
     return result
 
 

@@ -160,6 +160,7 @@ def funding_report(
     offline: bool = False,
     compare: bool = True,
     out=None,
+    force: bool = False,
 ) -> FundingReport:
     """Carry, margin and the seed comparison of ``book``; a period when ``start``/``end`` are given.
 
@@ -182,9 +183,10 @@ def funding_report(
     compare
         Add the carry under every convention and the notebook comparison (batch
         jobs over many books turn it off).
-    out
+    out, force
         Directory for ``book_funding.csv`` (carry by position, the day, the benchmark
-        rate and totals) and, for a period, ``carry_period.csv``.
+        rate and totals) and, for a period, ``carry_period.csv``, written as one set; ``force``
+        replaces files there that ASTRA did not write.
     """
     on, (start, end) = parse_date(on, "date"), date_range(start, end)
     if (start is None) != (end is None):
@@ -222,7 +224,8 @@ def funding_report(
         period=period,
         comparison=seed_comparison(marked, fixing, on=day) if compare else {},
     )
-    return replace(report, files=write_exports(out, report.exports())) if out is not None else report
+    files = write_exports(out, report.exports(), force=force, job="funding")
+    return replace(report, files=files) if files else report
 
 
 def funding_text(report: FundingReport) -> str:

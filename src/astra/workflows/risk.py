@@ -144,12 +144,13 @@ class RiskVarReport:
 
 
 def risk_var(book: BookInput, *, source="sample", start=None, end=None, window=None, equity=None, offline=False,
-             out=None, **options) -> RiskVarReport:  # fmt: skip
+             out=None, force=False, **options) -> RiskVarReport:  # fmt: skip
     """VaR/ES of ``book`` marked on ``end``'s close (``options`` go to :func:`astra.risk.var`)."""
     history = book_history(book, source=source, start=start, end=end, window=window, equity=equity, offline=offline)
     result = var(history.exposures, history.returns, tickers=list(history.book.tickers), **options)
     report = RiskVarReport(history, result)
-    return replace(report, files=write_exports(out, report.exports())) if out is not None else report
+    files = write_exports(out, report.exports(), force=force, job="risk-var")
+    return replace(report, files=files) if files else report
 
 
 def reverse_stress(book: Book, *, regime: str | None = None, lo: float = -0.99, hi: float = 10.0) -> dict[str, Any]:
@@ -228,7 +229,8 @@ def _plain(value):
 def risk_stress(book: BookInput, *, source="sample", start=None, end=None, equity=None, offline=False,
                 rate: float | None = None, rate_source: str | None = None, rate_shock_bp: float = 100.0,
                 groups: dict[str, str] | None = None, groups_file=None, sector_shock: float = -0.10,
-                market_shocks=(-0.10, -0.20), squeeze: float = 0.10, out=None) -> StressReport:  # fmt: skip
+                market_shocks=(-0.10, -0.20), squeeze: float = 0.10, out=None,
+                force=False) -> StressReport:  # fmt: skip
     """Historical windows and episodes, hypothetical shocks, sector shocks, a benchmark-rate shock
     priced by the funding engine (one year of carry at the shocked rate), and reverse stress.
 
@@ -274,7 +276,8 @@ def risk_stress(book: BookInput, *, source="sample", start=None, end=None, equit
         notes.append("market shocks use the equal-weight average of the book's names as the market proxy")
     notes.extend(benchmark.notes)
     report = StressReport(history, table, reverse_stress(book), rate, describe_rate(benchmark), tuple(notes))
-    return replace(report, files=write_exports(out, report.exports())) if out is not None else report
+    files = write_exports(out, report.exports(), force=force, job="risk-stress")
+    return replace(report, files=files) if files else report
 
 
 @dataclass(frozen=True)
@@ -301,7 +304,8 @@ class RiskBacktestReport:
 
 
 def risk_backtest(book: BookInput, *, method="hist", window=500, level=0.99, source="sample", start=None, end=None,
-                  equity=None, offline=False, seed=None, out=None, **options) -> RiskBacktestReport:  # fmt: skip
+                  equity=None, offline=False, seed=None, out=None, force=False,
+                  **options) -> RiskBacktestReport:  # fmt: skip
     """Rolling ``window``-day VaR/ES forecasts of the book (marked on ``end``) over its history, back-tested."""
     check_number(window, "window", minimum=20, maximum=5000)
     history = book_history(book, source=source, start=start, end=end, equity=equity, offline=offline,
@@ -313,4 +317,5 @@ def risk_backtest(book: BookInput, *, method="hist", window=500, level=0.99, sou
                                       **options)  # fmt: skip
     result = backtest_var(forecasts["pnl"], forecasts["var"], level, forecasts["es"], seed=seed)
     report = RiskBacktestReport(history, forecasts, result, method, int(window))
-    return replace(report, files=write_exports(out, {"var_backtest.csv": forecasts})) if out is not None else report
+    files = write_exports(out, {"var_backtest.csv": forecasts}, force=force, job="risk-backtest")
+    return replace(report, files=files) if files else report

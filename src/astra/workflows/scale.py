@@ -75,7 +75,8 @@ def _risk_row(path: str, **options) -> dict:
             "var_pct_gross": result.var_pct_gross, "marks": report.history.marks}  # fmt: skip
 
 
-def _many(fn, paths, run: Runner, sums: list[str], out, **kwargs) -> ManyBooks:
+def _many(fn, paths, run: Runner, sums: list[str], out, *, force: bool = False, job: str = "books",
+          **kwargs) -> ManyBooks:  # fmt: skip
     """Run ``fn`` on every book; failures are rows with their reason, never the end of the batch.
 
     When every book fails the batch is an error (the first reasons in the message);
@@ -101,7 +102,7 @@ def _many(fn, paths, run: Runner, sums: list[str], out, **kwargs) -> ManyBooks:
     ok = table[table["status"] == "ok"]
     totals = ok.groupby("group")[[c for c in sums if c in ok]].sum()
     totals.loc["all"] = totals.sum()
-    files = write_exports(out, {"books.parquet": table, "totals.parquet": totals})
+    files = write_exports(out, {"books.parquet": table, "totals.parquet": totals}, force=force, job=job)
     return ManyBooks(table, totals, time.perf_counter() - started, run.workers, files)
 
 
@@ -115,7 +116,7 @@ class _bind:
         return self.fn(item, **self.kwargs, **shared)
 
 
-def funding_many(paths, run: Runner, *, out=None, **options) -> ManyBooks:
+def funding_many(paths, run: Runner, *, out=None, force: bool = False, **options) -> ManyBooks:
     """Carry and margin of every book (``options`` as :func:`~astra.workflows.funding.funding_report`).
 
     Totals of carry, gross and calls by account group. A shell pattern (``books/*.toml``)
@@ -123,12 +124,12 @@ def funding_many(paths, run: Runner, *, out=None, **options) -> ManyBooks:
     """
     sums = ["equity", "gross", "net", "daily_carry", "long_financing", "credit_interest", "short_rebate",
             "borrow_fee", "requirement", "call"]  # fmt: skip
-    return _many(_funding_row, paths, run, sums, out, **options)
+    return _many(_funding_row, paths, run, sums, out, force=force, job="funding-books", **options)
 
 
-def risk_var_many(paths, run: Runner, *, out=None, **options) -> ManyBooks:
+def risk_var_many(paths, run: Runner, *, out=None, force: bool = False, **options) -> ManyBooks:
     """VaR/ES of every book (stand-alone; group totals add gross, and VaR as an undiversified sum)."""
-    return _many(_risk_row, paths, run, ["gross", "var", "es"], out, **options)
+    return _many(_risk_row, paths, run, ["gross", "var", "es"], out, force=force, job="risk-books", **options)
 
 
 def _scan_block(pairs: np.ndarray, *, logp: np.ndarray, lags: int) -> dict[str, np.ndarray]:

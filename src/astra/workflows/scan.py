@@ -35,7 +35,7 @@ class ScanReport:
 
 def pair_scan(tickers=(), *, universe_file=None, source: str = "sample", start=None, end=None, interval: str = "1d",
               fdr: float = 0.05, keep_all: bool = False, lags: int = 1, cluster=None, block: int = 5_000,
-              offline: bool = False, out=None) -> ScanReport:  # fmt: skip
+              offline: bool = False, out=None, force: bool = False) -> ScanReport:  # fmt: skip
     """Scan every pair of the universe (all the source has when none is given).
 
     ``cluster`` (``local`` or a scheduler address) splits the pairs into blocks of
@@ -53,5 +53,5 @@ def pair_scan(tickers=(), *, universe_file=None, source: str = "sample", start=N
         with runner(cluster) as pool:
             result = scan_blocks(data.prices, pool, lags=lags, fdr=fdr, block=block, only_discoveries=not keep_all)
     report = ScanReport(result, data.meta.source)
-    files = write_exports(out, {"pair_scan.csv": report.to_frame()})
+    files = write_exports(out, {"pair_scan.csv": report.to_frame()}, force=force, job="scan")
     return ScanReport(result, data.meta.source, files)
