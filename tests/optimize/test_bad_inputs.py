@@ -4,12 +4,15 @@ Each case is an input a user could type (issue 19's battery for the optimiser an
 the expected exit code is the error class's (InputError → 2, Infeasible → 4).
 """
 
+import inspect
+
 import numpy as np
 import pytest
 
 import astra.workflows.optimize as workflow
 from astra.errors import Infeasible, InputError
 from astra.workflows import optimize_portfolio
+from astra.workflows.optimize import PARAMETER_FLAGS
 
 NAMES = ["AAPL", "MSFT", "JPM", "XOM", "JNJ"]
 
@@ -119,3 +122,9 @@ def test_long_only_with_a_band_the_gross_limit_cannot_reach():
     with pytest.raises(InputError, match=r"gross 0.5 is below the net exposure the net band requires \(0.8\)"):
         optimize_portfolio(universe=NAMES, long_only=True, gross=0.5, net="0.8:1", mu="zero")
     assert np.isfinite(optimize_portfolio(universe=NAMES, long_only=True, gross=0.5, problem="minvar").result.gross)
+
+
+def test_every_parameter_has_a_flag_for_the_cli_to_name():
+    # messages name parameters; an interface maps them to its own words with PARAMETER_FLAGS
+    assert set(inspect.signature(optimize_portfolio).parameters) <= set(PARAMETER_FLAGS)
+    assert all(flag.startswith("--") for flag in PARAMETER_FLAGS.values())

@@ -104,3 +104,13 @@ def test_covariance_frame_and_series_mu_together(panel):
     inv = np.linalg.solve(cov.to_numpy(), np.ones(6))
     expected = pd.Series(inv / inv.sum(), index=NAMES)  # Σ⁻¹1/1ᵀΣ⁻¹1 in the frame's own order
     np.testing.assert_allclose(res.weights, expected[list(model.tickers)].to_numpy(), atol=2e-6)
+
+
+def test_labels_docstring_example():
+    # the worked example in astra.optimize.labels (a module tests/test_doctests.py does not list yet)
+    import doctest
+
+    import astra.optimize.labels
+
+    result = doctest.testmod(astra.optimize.labels)
+    assert result.attempted > 0 and result.failed == 0

@@ -97,7 +97,7 @@ class RiskModel:
 
         Examples
         --------
-        >>> cov = pd.DataFrame([[4e-4, 1e-4], [1e-4, 2.25e-4]], index=["B", "A"], columns=["A", "B"])
+        >>> cov = pd.DataFrame([[1e-4, 4e-4], [2.25e-4, 1e-4]], index=["B", "A"], columns=["A", "B"])
         >>> m = RiskModel.from_covariance(cov, ["A", "B"])
         >>> m.tickers, bool(np.allclose(m.dense(), [[2.25e-4, 1e-4], [1e-4, 4e-4]]))
         (('A', 'B'), True)

@@ -48,32 +48,50 @@ __all__ = [
     "read_ticker_csv",
 ]
 
-#: The CLI flag of each parameter that messages of this workflow (and of the optimiser) name.
+#: The CLI flag of each parameter of :func:`optimize_portfolio`, and of the names messages use for them
+#: ("net band", "frontier gamma"): an interface rewrites a message's leading name with it.
 PARAMETER_FLAGS = {
     "problem": "--problem",
     "universe": "--universe",
+    "book": "--book",
+    "source": "--source",
+    "start": "--start",
+    "end": "--end",
     "cov": "--cov",
     "cov_units": "--cov-units",
+    "factors": "--factors",
+    "half_life": "--half-life",
     "mu": "--mu",
-    "alphas": "--alphas",
     "gross": "--gross",
     "net": "--net",
     "net band": "--net",
     "max_weight": "--max-weight",
+    "long_only": "--long-only",
     "gamma": "--gamma",
     "vol_target": "--vol-target",
     "return_target": "--return-target",
     "beta_band": "--beta-band",
+    "beta band": "--beta-band",
+    "benchmark": "--market",
+    "groups_file": "--groups",
     "group_net": "--group-net",
+    "locates_file": "--locates",
+    "alphas_file": "--alphas",
+    "alphas": "--alphas",
+    "adv_file": "--adv",
     "impact": "--impact",
     "turnover": "--turnover",
     "tc_bps": "--tc-bps",
     "rate": "--rate",
+    "flat rate": "--rate",
+    "rate_source": "--rate-source",
+    "funding_model": "--model",
     "equity": "--equity",
     "lot": "--lot",
+    "gammas": "--frontier",
     "frontier": "--frontier",
-    "start": "--start",
-    "end": "--end",
+    "frontier gamma": "--frontier",
+    "offline": "--offline",
 }
 
 
@@ -474,7 +492,6 @@ def optimize_portfolio(
         "benchmark_rate": described,
         "funding_model": costs.model if funding_rates is not None else None,
         "tc_bps": spec.costs.tc_bps,
-        "trading_cost_basis": spec.trading_cost_basis,
     }
     return OptimizeReport(result, prices, shares, lot, rounding, inputs, sweep, (*data.meta.notes, *notes))
 
