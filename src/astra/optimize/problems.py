@@ -34,7 +34,7 @@ import scipy.sparse as sp
 
 from astra.config import check_number
 from astra.errors import InputError
-from astra.funding.terms import FundingRates
+from astra.funding.terms import MODELS, FundingRates
 from astra.optimize.estimators import PERIODS_PER_YEAR, RiskModel
 from astra.optimize.labels import by_ticker, listing
 from astra.optimize.limits import (
@@ -310,6 +310,8 @@ def _checked_limits(lim: Limits, kind: str) -> Limits:
 
 
 def _checked_costs(costs: Costs, tickers: tuple[str, ...], has_book: bool) -> Costs:
+    if costs.model not in MODELS:
+        raise InputError(f"funding model {costs.model!r} is not one of {', '.join(MODELS)}")
     tc_bps = costs.tc_bps
     if tc_bps is None:
         tc_bps = DEFAULT_TC_BPS if has_book else 0.0

@@ -10,6 +10,7 @@ import csv
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from io import StringIO
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from astra.config import check_number
 from astra.data import RateSeries, flat_rate, load_prices, returns
 from astra.data.providers.sample import MARKET_TICKER
 from astra.errors import InputError
-from astra.funding import FundingTerms
+from astra.funding import MODELS, FundingTerms
 from astra.optimize import (
     COVARIANCES,
     Costs,
@@ -160,8 +161,6 @@ def read_covariance_csv(path) -> pd.DataFrame:
     path = Path(path)
     text = _read_text(path, "covariance file")
     try:
-        from io import StringIO
-
         frame = pd.read_csv(StringIO(text), index_col=0)
     except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError):
         raise InputError(f"covariance file {path}: not a CSV table (header of tickers, one row per ticker)") from None
@@ -269,8 +268,10 @@ def _default_max_weight(problem: str, long_only: bool, n: int) -> float:
     return max(0.25, min(1.0, 2.0 / n)) if long_only else 0.25
 
 
-def _check_inputs(problem, lot, max_weight, group_net, impact, gammas) -> None:
-    """The workflow's own numbers (the problem's are :func:`~astra.optimize.check_scalars`), before any data."""
+def _check_inputs(problem, lot, max_weight, group_net, impact, gammas, funding_model) -> None:
+    """The workflow's own inputs (the problem's numbers are :func:`~astra.optimize.check_scalars`), before any data."""
+    if funding_model is not None and funding_model not in MODELS:
+        raise InputError(f"funding_model {funding_model!r} is not one of {', '.join(MODELS)}")
     check_number(lot, "lot", minimum=1, maximum=1e6)
     if int(lot) != lot:
         raise InputError(f"lot: {lot!r} must be a whole number of shares")
@@ -393,7 +394,7 @@ def optimize_portfolio(
     gammas = [float(g) for g in gammas] if gammas else []
     check_scalars(problem, gamma=gamma, equity=equity, vol_target=vol_target, return_target=return_target,
                   gross=gross, turnover=turnover, tc_bps=tc_bps)  # fmt: skip
-    _check_inputs(problem, lot, max_weight, group_net, impact, gammas)
+    _check_inputs(problem, lot, max_weight, group_net, impact, gammas, funding_model)
     lot = int(lot)
     band = parse_band(net, "net")
     beta_limits = parse_band(beta_band, "beta_band")
