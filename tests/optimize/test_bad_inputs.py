@@ -58,6 +58,7 @@ def no_data(monkeypatch):
         ({"gammas": [1.0, 2.0], "problem": "minvar"}, "frontier: a sweep of gamma needs problem meanvar"),
         ({"gammas": [1.0, 0.0]}, "frontier gamma: 0.0 must be > 0"),
         ({"universe": ["AAPL", "AAPL"]}, "universe lists a ticker twice"),
+        ({"mu": "capm"}, "mu 'capm' is not one of zero, hist"),
         ({"funding_model": "repo", "rate": 0.04}, "funding_model 'repo' is not one of cash, netted, swap, seed"),
     ],
 )

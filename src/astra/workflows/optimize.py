@@ -268,8 +268,10 @@ def _default_max_weight(problem: str, long_only: bool, n: int) -> float:
     return max(0.25, min(1.0, 2.0 / n)) if long_only else 0.25
 
 
-def _check_inputs(problem, lot, max_weight, group_net, impact, gammas, funding_model) -> None:
+def _check_inputs(problem, lot, max_weight, group_net, impact, gammas, funding_model, mu) -> None:
     """The workflow's own inputs (the problem's numbers are :func:`~astra.optimize.check_scalars`), before any data."""
+    if isinstance(mu, str) and mu not in ("zero", "hist"):
+        raise InputError(f"mu {mu!r} is not one of zero, hist (or give alphas)")
     if funding_model is not None and funding_model not in MODELS:
         raise InputError(f"funding_model {funding_model!r} is not one of {', '.join(MODELS)}")
     check_number(lot, "lot", minimum=1, maximum=1e6)
@@ -394,7 +396,7 @@ def optimize_portfolio(
     gammas = [float(g) for g in gammas] if gammas else []
     check_scalars(problem, gamma=gamma, equity=equity, vol_target=vol_target, return_target=return_target,
                   gross=gross, turnover=turnover, tc_bps=tc_bps)  # fmt: skip
-    _check_inputs(problem, lot, max_weight, group_net, impact, gammas, funding_model)
+    _check_inputs(problem, lot, max_weight, group_net, impact, gammas, funding_model, mu)
     lot = int(lot)
     band = parse_band(net, "net")
     beta_limits = parse_band(beta_band, "beta_band")
