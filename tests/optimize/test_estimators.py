@@ -72,7 +72,7 @@ def test_expected_returns(panel):
         np.testing.assert_allclose(expected_returns(panel, "hist"), panel.mean().to_numpy() * 252)
     alphas = pd.Series({c: 0.01 * i for i, c in enumerate(panel.columns)})
     np.testing.assert_allclose(expected_returns(panel, "alphas", alphas=alphas), alphas.to_numpy())
-    with pytest.raises(InputError, match="no alpha for S11"):
+    with pytest.raises(InputError, match="no value for S11"):
         expected_returns(panel, "alphas", alphas=alphas.iloc[:-1])
 
 

@@ -103,8 +103,8 @@ def emit_json(payload: dict[str, Any]) -> None:
 
 
 def note(text: str, *, label: str = "note") -> None:
-    """One line on stderr, printed verbatim."""
-    err.print(f"{label}: {text}", markup=False)
+    """One line on stderr, printed verbatim (parameter names a workflow used shown as this command's flags)."""
+    err.print(f"{label}: {flag_names(text, _current_flags())}", markup=False)
 
 
 _TOKEN = re.compile(r"(?<![\w./-])(--[a-z][a-z0-9-]*|[a-z][a-z0-9]*(?:_[a-z0-9]+)*)(?![\w/-])")

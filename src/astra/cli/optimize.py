@@ -9,7 +9,6 @@ import typer
 
 from astra.cli._app import app
 from astra.cli._common import (
-    CovOpt,
     EndOpt,
     EquityOpt,
     FactorsOpt,
@@ -23,7 +22,6 @@ from astra.cli._common import (
     RateSourceOpt,
     SourceOpt,
     StartOpt,
-    TcOpt,
     line,
     money,
     note,
@@ -33,6 +31,9 @@ from astra.cli._common import (
     shares,
     table,
 )
+
+COV_HELP = "Covariance estimator: sample | lw | ewma | factor | csv:PATH (square, labelled by ticker)"
+TC_HELP = "Linear trading cost, bp of traded notional (default: 10 on the trades from --book; none without a book)."
 
 
 def _floats(text: str | None, name: str) -> list[float] | None:
@@ -57,7 +58,8 @@ def _render(report) -> None:
           f"({r.solver}, {r.solve_ms:.0f} ms)", ["ticker", "weight", "shares", "value"], rows)  # fmt: skip
     line(f"gross {r.gross:.3f}  net {r.net:+.4f}  volatility {r.volatility_ann:.2%}/yr  expected return "
          f"{r.expected_return_ann:+.2%}/yr")  # fmt: skip
-    line(f"carry {r.carry_ann:+.3%}/yr  trading cost {r.trading_cost:.4%}  turnover {r.turnover:.3f}")
+    basis = "none charged" if r.trading_cost_basis == "none" else f"{r.tc_bps:g} bp on the {r.trading_cost_basis}"
+    line(f"carry {r.carry_ann:+.3%}/yr  trading cost {r.trading_cost:.4%} ({basis})  turnover {r.turnover:.3f}")
     line(f"binding: {', '.join(r.binding) or 'none'}")
     for point in report.frontier:
         line(f"  γ={point['gamma']:g}: vol {point['volatility_ann']:.2%}, return {point['expected_return_ann']:+.2%}")
@@ -75,27 +77,44 @@ def optimize(
     source: SourceOpt = "sample",
     start: StartOpt = None,
     end: EndOpt = None,
-    cov: CovOpt = "lw",
+    cov: Annotated[str, typer.Option("--cov", help=COV_HELP)] = "lw",
+    cov_units: Annotated[str, typer.Option("--cov-units", help="Units of a --cov csv:PATH file: daily | annual")] = (
+        "daily"
+    ),
     factors: FactorsOpt = 8,
     half_life: Annotated[float, typer.Option("--half-life", help="EWMA half-life, days.")] = 63.0,
     mu: Annotated[str | None, typer.Option("--mu", help="zero | hist (default hist for meanvar/maxret)")] = None,
     alphas: Annotated[Path | None, typer.Option("--alphas", help="CSV ticker,alpha (annual decimals).")] = None,
-    gross: Annotated[float, typer.Option("--gross", help="Gross limit, × equity.")] = 2.0,
+    gross: Annotated[
+        float, typer.Option("--gross", help="Gross limit, × equity (long-only: also the invested fraction).")
+    ] = 2.0,
     net: Annotated[str | None, typer.Option("--net", help="Net band: 0.05 (±) or lo:hi.")] = None,
     max_weight: Annotated[
         float | None, typer.Option("--max-weight", help="|w| per name, × equity (default 1 for minvar, else 0.25).")
     ] = None,
-    long_only: Annotated[bool, typer.Option("--long-only", help="No shorts.")] = False,
+    long_only: Annotated[
+        bool, typer.Option("--long-only", help="No shorts; fully invested unless --gross < 1 or --net says otherwise.")
+    ] = False,
     gamma: Annotated[float, typer.Option("--gamma", help="Risk aversion on annual variance.")] = 5.0,
-    vol_target: Annotated[float | None, typer.Option("--vol-target", help="maxret: annual vol cap.")] = None,
+    vol_target: Annotated[
+        float | None,
+        typer.Option("--vol-target", help="Annual volatility cap (decimal); maxret: the maximum return at it."),
+    ] = None,
+    return_target: Annotated[
+        float | None,
+        typer.Option(
+            "--return-target", help="Minimum expected annual return (decimal); minvar: the least risk for it."
+        ),
+    ] = None,
     beta_band: Annotated[str | None, typer.Option("--beta-band", help="Beta band vs --market, e.g. 0.1")] = None,
     market: Annotated[str, typer.Option("--market", help="The market series betas are measured against.")] = "SP500",
     groups: GroupsOpt = None,
     group_net: Annotated[float, typer.Option("--group-net", help="Max |net| per group.")] = 0.10,
     locates: Annotated[Path | None, typer.Option("--locates", help="CSV ticker,shares (max short).")] = None,
     adv: Annotated[Path | None, typer.Option("--adv", help="CSV ticker,adv_usd: enables market impact.")] = None,
+    impact: Annotated[float, typer.Option("--impact", help="Market-impact coefficient with --adv.")] = 1.0,
     turnover: Annotated[float | None, typer.Option("--turnover", help="Max Σ|w − w_book|.")] = None,
-    tc_bps: TcOpt = 10.0,
+    tc_bps: Annotated[float | None, typer.Option("--tc-bps", help=TC_HELP)] = None,
     rate: RateOpt = None,
     rate_source: RateSourceOpt = None,
     model: ModelOpt = None,
@@ -121,8 +140,9 @@ def optimize(
         report = workflows.optimize_portfolio(
             problem=problem, universe=names, book=opened, source=source, start=start, end=end, cov=cov,
             factors=factors, half_life=half_life, mu=mu, alphas_file=alphas, gross=gross, net=net,
-            max_weight=max_weight, long_only=long_only, gamma=gamma, vol_target=vol_target, beta_band=beta_band,
-            benchmark=market, groups_file=groups, group_net=group_net, locates_file=locates, adv_file=adv,
+            max_weight=max_weight, long_only=long_only, gamma=gamma, vol_target=vol_target,
+            return_target=return_target, beta_band=beta_band, market=market, groups_file=groups,
+            group_net=group_net, locates_file=locates, adv_file=adv, impact=impact, cov_units=cov_units,
             turnover=turnover, tc_bps=tc_bps, rate=rate, rate_source=rate_source, funding_model=model,
             equity=equity, lot=lot, gammas=_floats(frontier, "frontier"), offline=offline,
         )  # fmt: skip

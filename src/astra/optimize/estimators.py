@@ -14,7 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from astra.config import check_number
 from astra.errors import InputError
+from astra.optimize.labels import by_ticker, square_by_ticker
 
 __all__ = [
     "COVARIANCES",
@@ -62,6 +64,78 @@ class RiskModel:
     def vols_ann(self) -> np.ndarray:
         """Each name's annualised volatility."""
         return np.sqrt(PERIODS_PER_YEAR * (np.sum(self.factors**2, axis=1) + self.idiosyncratic))
+
+    @classmethod
+    def from_covariance(
+        cls,
+        cov,
+        tickers=None,
+        *,
+        units: str = "daily",
+        tolerance: float = 1e-10,
+        observations: int = 0,
+    ) -> RiskModel:
+        """A risk model from a covariance matrix the user already has.
+
+        Parameters
+        ----------
+        cov
+            N×N covariance of simple returns: a DataFrame labelled by ticker on both axes (rows
+            and columns are aligned by label), or an array in the order of ``tickers``.
+        tickers
+            The model's tickers, in order. With a DataFrame, the frame is reordered to them (a
+            missing or extra ticker is an error); default: the frame's rows. Required for arrays.
+        units
+            ``daily`` (variances of daily returns, the unit of every ASTRA risk model) or
+            ``annual`` (annualised, e.g. a risk vendor's file; divided by 252 here).
+        tolerance
+            Symmetry and positive semi-definiteness are checked relative to the largest entry
+            (eigenvalue): asymmetry up to ``1e-8`` and negative eigenvalues down to
+            ``−tolerance·λ_max`` are rounding; the latter are clipped to 0.
+        observations
+            Days behind the estimate, if known (0: unknown).
+
+        Examples
+        --------
+        >>> cov = pd.DataFrame([[1e-4, 4e-4], [2.25e-4, 1e-4]], index=["B", "A"], columns=["A", "B"])
+        >>> m = RiskModel.from_covariance(cov, ["A", "B"])
+        >>> m.tickers, bool(np.allclose(m.dense(), [[2.25e-4, 1e-4], [1e-4, 4e-4]]))
+        (('A', 'B'), True)
+        """
+        if units not in ("daily", "annual"):
+            raise InputError(f"covariance units {units!r}: use daily or annual")
+        check_number(tolerance, "tolerance", minimum=0, maximum=1e-2)
+        if isinstance(cov, pd.DataFrame):
+            matrix, names = square_by_ticker(cov, tickers, "covariance")
+        else:
+            matrix = np.asarray(cov, dtype=float)
+            if tickers is None:
+                raise InputError("covariance as an array needs its tickers (or give a DataFrame labelled by ticker)")
+            names = tuple(str(t) for t in tickers)
+            if matrix.shape != (len(names), len(names)):
+                raise InputError(
+                    f"covariance must be {len(names)}×{len(names)} for {len(names)} tickers, got {matrix.shape}"
+                )
+        if len(set(t.upper() for t in names)) != len(names):
+            raise InputError("covariance tickers must be distinct")
+        if matrix.size == 0 or not np.all(np.isfinite(matrix)):
+            raise InputError("covariance must be a non-empty matrix of finite numbers")
+        scale = float(np.abs(matrix).max())
+        asymmetry = np.abs(matrix - matrix.T)
+        if asymmetry.max() > 1e-8 * scale:
+            i, j = np.unravel_index(int(np.argmax(asymmetry)), matrix.shape)
+            raise InputError(
+                f"covariance is not symmetric: [{names[i]}, {names[j]}] = {matrix[i, j]:.6g} but "
+                f"[{names[j]}, {names[i]}] = {matrix[j, i]:.6g}"
+            )
+        values = np.linalg.eigvalsh((matrix + matrix.T) / 2)
+        if values[0] < -tolerance * max(values[-1], 0.0) or values[-1] <= 0:
+            raise InputError(
+                f"covariance is not positive semi-definite: smallest eigenvalue {values[0]:.3g} "
+                f"(largest {values[-1]:.3g}); repair it (e.g. clip negative eigenvalues) before use"
+            )
+        daily = matrix / PERIODS_PER_YEAR if units == "annual" else matrix
+        return cls(names, _psd_factor(daily), np.zeros(len(names)), "user", int(observations))
 
 
 def _matrix(returns) -> tuple[np.ndarray, tuple[str, ...]]:
@@ -167,10 +241,11 @@ def risk_model(returns, method: str = "lw", *, half_life: float = 63.0, factors:
     return RiskModel(tickers, np.ascontiguousarray(f), d, method, t)
 
 
-def expected_returns(returns, source: str = "zero", *, alphas: pd.Series | None = None) -> np.ndarray:
+def expected_returns(returns, source: str = "zero", *, alphas=None) -> np.ndarray:
     """Annualised expected returns: ``zero``, ``hist`` (sample mean × 252, warns) or ``alphas``.
 
-    ``alphas`` (annual decimals by ticker, e.g. from a CSV) must cover every name.
+    ``alphas`` (annual decimals, e.g. from a CSV) is a Series or mapping by ticker covering
+    exactly the names of ``returns``, or an array in their order.
     """
     x, tickers = _matrix(returns)
     if source == "zero":
@@ -186,11 +261,7 @@ def expected_returns(returns, source: str = "zero", *, alphas: pd.Series | None 
     if source == "alphas":
         if alphas is None:
             raise InputError("expected returns 'alphas' need an alpha per ticker")
-        index = {str(k).upper(): float(v) for k, v in alphas.items()}
-        missing = [t for t in tickers if t.upper() not in index]
-        if missing:
-            raise InputError(f"alphas file has no alpha for {', '.join(missing)}")
-        values = np.array([index[t.upper()] for t in tickers])
+        values = by_ticker(alphas, tickers, "alphas")
         if not np.all(np.isfinite(values)) or np.abs(values).max() > 5:
             raise InputError("alphas must be finite annual decimals (0.05 for 5 %), none beyond ±500 %")
         return values

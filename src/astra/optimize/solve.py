@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import math
 import time
+import warnings
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -20,9 +21,9 @@ import numpy as np
 
 from astra.errors import Infeasible, InputError, SolverError
 from astra.funding.model import carry_of_values
-from astra.optimize.problems import Compiled, Problem, _position_caps, compile_problem
+from astra.optimize.problems import Compiled, Problem, compile_problem
 
-__all__ = ["SOLVERS", "OptimizeResult", "frontier", "solve", "violations"]
+__all__ = ["SOLVERS", "OptimizeResult", "binding", "frontier", "solve", "violations"]
 
 SOLVERS = ("PIQP", "CLARABEL", "SCS")  # PIQP: fastest on the QP form; Clarabel: cones (maxret, impact)
 TOLERANCE = 1e-7
@@ -35,31 +36,13 @@ _INFEASIBLE = (cp.INFEASIBLE, cp.INFEASIBLE_INACCURATE)
 
 
 def violations(p: Problem, w: np.ndarray) -> dict[str, float]:
-    """Largest violation of each limit by weights ``w`` (0 when satisfied), in weight units."""
-    lim = p.limits
-    n = len(w)
-    out: dict[str, float] = {}
-    lower, upper, _, _ = _position_caps(p)
-    out["position bounds"] = float(max(0.0, np.max(lower - w), np.max(w - upper)))
-    net = w.sum()
-    out["net band"] = float(max(0.0, lim.net[0] - net, net - lim.net[1]))
-    if lim.gross is not None:
-        out["gross"] = max(0.0, float(np.abs(w).sum() - lim.gross))
-    if lim.beta is not None:
-        betas, lo, hi = lim.beta
-        exposure = float(betas @ w)
-        out["beta band"] = max(0.0, lo - exposure, exposure - hi)
-    for name, (members, lo, hi) in lim.groups.items():
-        total = float(w[members].sum())
-        out[f"group {name}"] = max(0.0, lo - total, total - hi)
-    if lim.max_short is not None:
-        out["locates"] = float(np.max(np.maximum(-w - lim.max_short, 0.0), initial=0.0))
-    if lim.turnover is not None:
-        current = np.zeros(n) if p.current is None else p.current
-        out["turnover"] = max(0.0, float(np.abs(w - current).sum() - lim.turnover))
-    if p.kind == "maxret":
-        out["volatility target"] = max(0.0, p.risk.volatility_ann(w) - p.vol_target)
-    return out
+    """Largest violation of each limit by weights ``w`` (0 when satisfied), in the limit's units."""
+    return {limit.name: limit.violation(w) for limit in p.limit_set}
+
+
+def binding(p: Problem, w: np.ndarray, tol: float = 1e-6) -> tuple[str, ...]:
+    """The limits active at ``w`` (within ``tol``), as the result reports them."""
+    return tuple(label for limit in p.limit_set if (label := limit.binding(w, tol)) is not None)
 
 
 @dataclass(frozen=True)
@@ -84,6 +67,8 @@ class OptimizeResult:
     max_violation: float
     equity: float
     gamma: float
+    tc_bps: float
+    trading_cost_basis: str
 
     def to_frame(self):
         import pandas as pd
@@ -105,6 +90,8 @@ class OptimizeResult:
             "carry_ann": self.carry_ann,
             "carry_ann_usd": self.carry_ann * self.equity,
             "trading_cost": self.trading_cost,
+            "tc_bps": self.tc_bps,
+            "trading_cost_basis": self.trading_cost_basis,
             "turnover": self.turnover,
             "binding": list(self.binding),
             "duals": dict(self.duals),
@@ -113,36 +100,6 @@ class OptimizeResult:
             "equity": self.equity,
             "gamma": self.gamma,
         }
-
-
-def _binding(p: Problem, w: np.ndarray, tol: float = 1e-6) -> tuple[str, ...]:
-    lim, names = p.limits, []
-    if lim.gross is not None and np.abs(w).sum() >= lim.gross - tol:
-        names.append("gross")
-    net = w.sum()
-    if net <= lim.net[0] + tol or net >= lim.net[1] - tol:
-        names.append("net band")
-    lower, upper, _, _ = _position_caps(p)
-    at_bound = (np.abs(w - upper) <= tol) | ((np.abs(w - lower) <= tol) & (lower != 0))
-    if at_bound.any():
-        names.append(f"position bounds ({int(at_bound.sum())} names)")
-    if lim.beta is not None:
-        exposure = float(lim.beta[0] @ w)
-        if exposure <= lim.beta[1] + tol or exposure >= lim.beta[2] - tol:
-            names.append("beta band")
-    for name, (members, lo, hi) in lim.groups.items():
-        total = w[members].sum()
-        if total <= lo + tol or total >= hi - tol:
-            names.append(f"group {name}")
-    if lim.max_short is not None and np.any(np.isfinite(lim.max_short) & (-w >= lim.max_short - tol)):
-        names.append("locates")
-    if lim.turnover is not None:
-        current = np.zeros_like(w) if p.current is None else p.current
-        if np.abs(w - current).sum() >= lim.turnover - tol:
-            names.append("turnover")
-    if p.kind == "maxret" and p.risk.volatility_ann(w) >= p.vol_target - tol:
-        names.append("volatility target")
-    return tuple(names)
 
 
 def _duals(compiled: Compiled) -> dict[str, float]:
@@ -177,8 +134,7 @@ def _explain(p: Problem, groups: list[str]) -> str:
 def _clean(compiled: Compiled) -> np.ndarray:
     w = compiled.weights
     w[np.abs(w) < 1e-12] = 0.0
-    lower, upper, _, _ = _position_caps(compiled.problem)
-    return np.clip(w, lower, upper)
+    return compiled.problem.bounds.clip(w)
 
 
 class _AffineResolver:
@@ -266,54 +222,69 @@ def _fast_resolve(compiled: Compiled, options: dict) -> bool:
         return False
 
 
-def _run(compiled: Compiled, solvers=SOLVERS, options=SOLVER_OPTIONS) -> tuple[np.ndarray, str, float]:
+def _run(compiled: Compiled, solvers=SOLVERS, options=SOLVER_OPTIONS) -> tuple[np.ndarray, str, float, str]:
+    """Weights, solver, milliseconds and status of the first solve that passes every limit's check.
+
+    A solve the solver itself calls inaccurate is kept only if no later solver does better (and it
+    passes the checks); cvxpy's warning about it is replaced by that fallback.
+    """
     p = compiled.problem
-    errors = []
+    errors, inaccurate = [], None
     resolve = bool(compiled.resolver.get("solved")) and solvers[0] == "PIQP"
     for solver in solvers:
         start = time.perf_counter()
         if resolve and solver == "PIQP" and _fast_resolve(compiled, options.get("PIQP", {})):
             w = _clean(compiled)
             if max(violations(p, w).values(), default=0.0) <= TOLERANCE:
-                return w, "PIQP", (time.perf_counter() - start) * 1e3
+                return w, "PIQP", (time.perf_counter() - start) * 1e3, cp.OPTIMAL
         try:
-            compiled.program.solve(solver=solver, **options.get(solver, {}))
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", "Solution may be inaccurate", UserWarning)
+                compiled.program.solve(solver=solver, **options.get(solver, {}))
         except cp.error.SolverError as exc:
             errors.append(f"{solver}: {exc}")
             continue
         elapsed = (time.perf_counter() - start) * 1e3
         status = compiled.program.status
         if status in _INFEASIBLE:
-            names = list(compiled.groups)
-            raise Infeasible(_explain(p, names))
+            raise Infeasible(_explain(p, list(compiled.groups)))
         if status == cp.UNBOUNDED:
-            raise InputError("the problem is unbounded: add a gross limit or bounds")
+            raise InputError("the problem is unbounded: add a gross limit or position bounds")
         if status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE) or compiled.u.value is None:
             errors.append(f"{solver}: status {status}")
             continue
         w = _clean(compiled)
         worst = max(violations(p, w).values(), default=0.0)
-        if worst <= TOLERANCE:
-            compiled.resolver["solved"] = True  # later solves of this compiled problem are re-solves
-            return w, solver, elapsed
-        errors.append(f"{solver}: solution violates a limit by {worst:.2e}")
+        if worst > TOLERANCE:
+            errors.append(f"{solver}: solution violates a limit by {worst:.2e}")
+            continue
+        if status == cp.OPTIMAL_INACCURATE:
+            errors.append(f"{solver}: inaccurate")
+            inaccurate = inaccurate or (w, solver, elapsed, status)
+            continue
+        compiled.resolver["solved"] = True  # later solves of this compiled problem are re-solves
+        return w, solver, elapsed, status
+    if inaccurate is not None:  # solve it again so the program's value and duals are that solution's
+        w, solver, _, status = inaccurate
+        start = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "Solution may be inaccurate", UserWarning)
+            compiled.program.solve(solver=solver, **options.get(solver, {}))
+        w = _clean(compiled)
+        if max(violations(p, w).values(), default=0.0) <= TOLERANCE:
+            return w, solver, (time.perf_counter() - start) * 1e3, status
     raise SolverError("no solver returned a solution that passes the checks (" + "; ".join(errors) + ")")
 
 
-def _result(compiled: Compiled, w: np.ndarray, solver: str, elapsed: float) -> OptimizeResult:
+def _result(compiled: Compiled, w: np.ndarray, solver: str, elapsed: float, status: str) -> OptimizeResult:
     p = compiled.problem
-    current = np.zeros_like(w) if p.current is None else p.current
     carry = 0.0
     if p.costs.funding is not None:
         # The exact funding model on the solution (not the optimiser's own expression).
         carry = carry_of_values(w * p.equity, p.equity, p.costs.funding, p.costs.model, days=360) / p.equity
-    trade = w - current
-    trading = p.costs.tc_bps / 1e4 * np.abs(trade).sum()
-    if p.costs.impact is not None:
-        trading += float(p.costs.impact @ np.abs(trade) ** 1.5)
     value = compiled.program.value
     return OptimizeResult(
-        status=compiled.program.status,
+        status=status,
         solver=solver,
         solve_ms=elapsed,
         tickers=p.risk.tickers,
@@ -323,14 +294,16 @@ def _result(compiled: Compiled, w: np.ndarray, solver: str, elapsed: float) -> O
         volatility_ann=p.risk.volatility_ann(w),
         expected_return_ann=float(p.mu @ w),
         carry_ann=float(carry),
-        trading_cost=float(trading),
-        turnover=float(np.abs(trade).sum()),
-        binding=_binding(p, w),
+        trading_cost=float(p.trading_cost(w)),
+        turnover=float(np.abs(p.trade(w)).sum()),
+        binding=binding(p, w),
         duals=_duals(compiled),
         objective=float(value) * compiled.scale if value is not None and math.isfinite(value) else math.nan,
         max_violation=max(violations(p, w).values(), default=0.0),
         equity=p.equity,
         gamma=float(compiled.gamma.value),
+        tc_bps=p.costs.tc_bps,
+        trading_cost_basis=p.trading_cost_basis,
     )
 
 
@@ -357,8 +330,8 @@ def solve(problem: Problem | Compiled, *, solvers=SOLVERS) -> OptimizeResult:
             gross=None if compiled.gross is None else float(compiled.gross.value),
         )
         compiled = replace(compiled, problem=replace(p, limits=limits, gamma=float(compiled.gamma.value)))
-    w, solver, elapsed = _run(compiled, solvers)
-    return _result(compiled, w, solver, elapsed)
+    w, solver, elapsed, status = _run(compiled, solvers)
+    return _result(compiled, w, solver, elapsed, status)
 
 
 def frontier(problem: Problem, gammas) -> list[OptimizeResult]:

@@ -1,10 +1,16 @@
-"""The optimiser workflow: universe or book → prices → estimators → limits and costs → solved book in shares."""
+"""The optimiser workflow: universe or book → prices → estimators → limits and costs → solved book in shares.
+
+Messages name the workflow's parameters (``net``, ``max_weight``…); :data:`PARAMETER_FLAGS` maps
+each to the CLI flag that sets it, so an interface can say it in its own words.
+"""
 
 from __future__ import annotations
 
 import csv
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from io import StringIO
 from pathlib import Path
 from typing import Any
 
@@ -16,38 +22,116 @@ from astra.config import check_number
 from astra.data import load_prices, returns
 from astra.data.providers.sample import MARKET_TICKER
 from astra.errors import InputError
-from astra.funding import FundingTerms
-from astra.optimize import Costs, Limits, OptimizeResult, Problem, expected_returns, risk_model, solve, violations
-from astra.optimize.problems import compile_problem
+from astra.funding import MODELS, FundingTerms
+from astra.optimize import (
+    COVARIANCES,
+    Costs,
+    Limits,
+    OptimizeResult,
+    Problem,
+    RiskModel,
+    check_scalars,
+    expected_returns,
+    frontier,
+    risk_model,
+    solve,
+    violations,
+)
+from astra.optimize.labels import listing
 from astra.workflows.common import describe_rate, resolve_rate
 
-__all__ = ["OptimizeReport", "optimize_portfolio", "parse_band", "read_ticker_csv"]
+__all__ = [
+    "PARAMETER_FLAGS",
+    "OptimizeReport",
+    "optimize_portfolio",
+    "parse_band",
+    "read_covariance_csv",
+    "read_ticker_csv",
+]
+
+#: The CLI flag of each parameter of :func:`optimize_portfolio`, and of the names messages use for them
+#: ("net band", "frontier gamma"): an interface rewrites a message's leading name with it.
+PARAMETER_FLAGS = {
+    "problem": "--problem",
+    "universe": "--universe",
+    "book": "--book",
+    "source": "--source",
+    "start": "--start",
+    "end": "--end",
+    "cov": "--cov",
+    "cov_units": "--cov-units",
+    "factors": "--factors",
+    "half_life": "--half-life",
+    "mu": "--mu",
+    "gross": "--gross",
+    "net": "--net",
+    "net band": "--net",
+    "max_weight": "--max-weight",
+    "long_only": "--long-only",
+    "gamma": "--gamma",
+    "vol_target": "--vol-target",
+    "return_target": "--return-target",
+    "beta_band": "--beta-band",
+    "beta band": "--beta-band",
+    "market": "--market",
+    "groups_file": "--groups",
+    "group_net": "--group-net",
+    "locates_file": "--locates",
+    "alphas_file": "--alphas",
+    "alphas": "--alphas",
+    "adv_file": "--adv",
+    "impact": "--impact",
+    "turnover": "--turnover",
+    "tc_bps": "--tc-bps",
+    "rate": "--rate",
+    "flat rate": "--rate",
+    "rate_source": "--rate-source",
+    "funding_model": "--model",
+    "equity": "--equity",
+    "lot": "--lot",
+    "gammas": "--frontier",
+    "frontier": "--frontier",
+    "frontier gamma": "--frontier",
+    "offline": "--offline",
+}
 
 
-def parse_band(text: str | None, name: str) -> tuple[float, float] | None:
-    """``"0.05"`` → (−0.05, 0.05); ``"-0.1:0.2"`` → (−0.1, 0.2)."""
+def parse_band(text, name: str) -> tuple[float, float] | None:
+    """``"0.05"`` → (−0.05, 0.05); ``"-0.1:0.2"`` → (−0.1, 0.2); a ``(lo, hi)`` pair as given.
+
+    A half-width below 0 is refused (``-0.1`` is not a band; write ``-0.1:0.1``).
+    """
     if text is None:
         return None
     try:
-        if ":" in str(text):
+        if isinstance(text, tuple | list):
+            lo, hi = (float(x) for x in text)
+        elif ":" in str(text):
             lo, hi = (float(x) for x in str(text).split(":", 1))
         else:
-            hi = abs(float(text))
-            lo = -hi
-    except ValueError:
+            lo, hi = -float(text), float(text)
+    except (TypeError, ValueError):
         raise InputError(f"{name} {text!r}: give a half-width (0.05) or lo:hi (-0.1:0.2)") from None
+    if hi < 0 and ":" not in str(text) and not isinstance(text, tuple | list):
+        raise InputError(f"{name} {text!r}: a half-width must be >= 0 (for a one-sided band write lo:hi)")
     if not (math.isfinite(lo) and math.isfinite(hi)) or lo > hi:
-        raise InputError(f"{name} {text!r}: lower must not exceed upper")
+        raise InputError(f"{name} {text!r}: give finite bounds with lower <= upper")
     return lo, hi
+
+
+def _read_text(path: Path, what: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(f"{what} {path}: not a UTF-8 text file") from None
+    except OSError as exc:
+        raise InputError(f"{what} {path}: cannot read ({exc.strerror or exc})") from exc
 
 
 def read_ticker_csv(path, value: str, *, numeric: bool = True) -> dict[str, Any]:
     """Read ``ticker,<value>`` rows (header required); errors name the file and line."""
     path = Path(path)
-    try:
-        rows = list(csv.reader(path.read_text(encoding="utf-8-sig").splitlines()))
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+    rows = list(csv.reader(_read_text(path, f"{value} file").splitlines()))
     if not rows or [c.strip().lower() for c in rows[0][:2]] != ["ticker", value]:
         raise InputError(f"{path}: header must be ticker,{value}")
     out: dict[str, Any] = {}
@@ -57,23 +141,69 @@ def read_ticker_csv(path, value: str, *, numeric: bool = True) -> dict[str, Any]
         if len(row) < 2:
             raise InputError(f"{path}, line {line}: expected ticker,{value}")
         ticker = row[0].strip().upper()
+        if ticker in out:
+            raise InputError(f"{path}, line {line}: {ticker} is listed twice")
         cell = row[1].strip()
         if numeric:
             try:
                 out[ticker] = float(cell)
             except ValueError:
-                raise InputError(f"{path}, line {line}: {value} {cell!r} is not a number") from None
+                raise InputError(f"{path}, line {line}: {value} is not a number") from None
             if not math.isfinite(out[ticker]):
-                raise InputError(f"{path}, line {line}: {value} {cell!r} is not finite")
+                raise InputError(f"{path}, line {line}: {value} is not finite")
         else:
             out[ticker] = cell
     return out
 
 
-def _known(mapping: dict, tickers: tuple[str, ...], what: str) -> None:
+def read_covariance_csv(path) -> pd.DataFrame:
+    """A square covariance CSV: a header row of tickers, then one row per ticker (its label first)."""
+    path = Path(path)
+    text = _read_text(path, "covariance file")
+    try:
+        frame = pd.read_csv(StringIO(text), index_col=0)
+    except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError):
+        raise InputError(f"covariance file {path}: not a CSV table (header of tickers, one row per ticker)") from None
+    values = frame.apply(pd.to_numeric, errors="coerce")
+    if values.isna().to_numpy().any():
+        row, col = np.argwhere(values.isna().to_numpy())[0]
+        raise InputError(f"covariance file {path}: row {frame.index[row]}, column {frame.columns[col]} is not a number")
+    values.index = [str(t).strip().upper() for t in values.index]
+    values.columns = [str(t).strip().upper() for t in values.columns]
+    return values
+
+
+def _known(mapping: Mapping, tickers, what) -> None:
     unknown = sorted(set(mapping) - set(tickers))
     if unknown:
-        raise InputError(f"{what} names {', '.join(unknown)}, not in the universe ({', '.join(tickers)})")
+        raise InputError(f"{what} names {listing(unknown)}, not in the universe ({listing(tickers)})")
+
+
+@dataclass(frozen=True)
+class _TickerFiles:
+    groups: dict[str, str] | None = None
+    locates: dict[str, float] | None = None
+    alphas: dict[str, float] | None = None
+    adv: dict[str, float] | None = None
+
+
+def _read_ticker_files(tickers, groups_file, locates_file, alphas_file, adv_file) -> _TickerFiles:
+    """Every ``ticker,value`` file, read and checked against the universe before any data is loaded."""
+    read = {}
+    specs = [("groups", groups_file, "group", False), ("locates", locates_file, "shares", True),
+             ("alphas", alphas_file, "alpha", True), ("adv", adv_file, "adv_usd", True)]  # fmt: skip
+    for name, path, value, numeric in specs:
+        if path is not None:
+            read[name] = read_ticker_csv(path, value, numeric=numeric)
+            _known(read[name], tickers, path)
+    if any(v < 0 for v in read.get("locates", {}).values()):
+        raise InputError(f"{locates_file}: locates are share counts >= 0")
+    for name, path, what in (("alphas", alphas_file, "alpha"), ("adv", adv_file, "positive ADV")):
+        if name in read:
+            missing = [t for t in tickers if t not in read[name] or (name == "adv" and read[name][t] <= 0)]
+            if missing:
+                raise InputError(f"{path}: no {what} for {listing(missing)}")
+    return _TickerFiles(**read)
 
 
 @dataclass(frozen=True)
@@ -108,14 +238,87 @@ class OptimizeReport:
         }
 
 
-def _betas(prices_source, universe, start, end, benchmark, rets, offline) -> np.ndarray:
-    bench = load_prices([benchmark], prices_source, start, end, offline=offline).prices[benchmark]
-    market = returns(bench.to_frame()).iloc[:, 0].reindex(rets.index)
-    if market.isna().any():
-        raise InputError(f"benchmark {benchmark} has gaps in the estimation window; choose another window")
-    m = market.to_numpy() - market.mean()
+def _betas(prices_source, start, end, market, rets, offline) -> np.ndarray:
+    series = load_prices([market], prices_source, start, end, offline=offline).prices[market]
+    market_returns = returns(series.to_frame()).iloc[:, 0].reindex(rets.index)
+    if market_returns.isna().any():
+        raise InputError(f"market {market} has gaps in the estimation window; choose another window")
+    m = market_returns.to_numpy() - market_returns.mean()
     x = rets.to_numpy() - rets.to_numpy().mean(axis=0)
     return (x.T @ m) / (m @ m)
+
+
+def _benchmark_fixing(rate, rate_source, start, end, offline) -> tuple[float, str]:
+    """The benchmark rate's last fixing (decimal) and its description.
+
+    A flat ``rate`` goes through the data layer's flat-rate check (``4.3`` is refused: rates are
+    decimals), the same one ``load_rates("flat:R")`` applies for funding.
+    """
+    series = resolve_rate(rate, rate_source, start, end, offline=offline)
+    return float(series.last), describe_rate(series)
+
+
+def _default_max_weight(problem: str, long_only: bool, n: int) -> float:
+    """1 for minvar; 0.25 for long/short books; long-only, at least 2/N so a fully invested book has room."""
+    if problem == "minvar":
+        return 1.0
+    return max(0.25, min(1.0, 2.0 / n)) if long_only else 0.25
+
+
+def _check_inputs(problem, lot, max_weight, group_net, impact, gammas, funding_model, mu) -> None:
+    """The workflow's own inputs (the problem's numbers are :func:`~astra.optimize.check_scalars`), before any data."""
+    if isinstance(mu, str) and mu not in ("zero", "hist"):
+        raise InputError(f"mu {mu!r} is not one of zero, hist (or give alphas)")
+    if funding_model is not None and funding_model not in MODELS:
+        raise InputError(f"funding_model {funding_model!r} is not one of {', '.join(MODELS)}")
+    check_number(lot, "lot", minimum=1, maximum=1e6)
+    if int(lot) != lot:
+        raise InputError(f"lot: {lot!r} must be a whole number of shares")
+    if max_weight is not None:
+        check_number(max_weight, "max_weight", minimum=0, exclusive_minimum=True, maximum=10)
+    check_number(group_net, "group_net", minimum=0, maximum=10)
+    check_number(impact, "impact", minimum=0, maximum=100)
+    if gammas:
+        if problem != "meanvar":
+            raise InputError("frontier: a sweep of gamma needs problem meanvar")
+        for g in gammas:
+            check_number(g, "frontier gamma", minimum=0, exclusive_minimum=True, maximum=1e6)
+
+
+def _universe(universe, book: Book | None, source: str, cov_names: tuple | None, notes: list) -> list[str]:
+    tickers = [t.strip().upper() for t in universe if t.strip()]
+    if book is not None:
+        tickers = list(dict.fromkeys([*book.tickers, *tickers]))
+    if not tickers and cov_names is not None:
+        tickers = [str(t).strip().upper() for t in cov_names]
+        notes.append(f"no universe: the covariance's {len(tickers)} names")
+    if not tickers and book is None and source == "sample":
+        from astra.data.providers.sample import sample_tickers
+
+        tickers = [t for t in sample_tickers() if t != MARKET_TICKER]  # the sample's 20 stocks
+        notes.append(f"no universe: the offline sample's {len(tickers)} stocks")
+    if len(tickers) < 2:
+        raise InputError("universe: give at least two tickers, or a book")
+    if len(set(tickers)) != len(tickers):
+        raise InputError("universe lists a ticker twice")
+    return tickers
+
+
+def _covariance(cov, cov_units: str) -> tuple[pd.DataFrame | RiskModel | None, str]:
+    """A user covariance (file, frame or model) and its label; None for an estimator name."""
+    if cov_units not in ("daily", "annual"):
+        raise InputError(f"cov_units {cov_units!r}: use daily or annual")
+    given = isinstance(cov, pd.DataFrame) or str(cov).startswith("csv:")
+    if cov_units != "daily" and not given:
+        raise InputError("cov_units applies to a covariance you give (csv:PATH or a table), not to an estimator")
+    if isinstance(cov, RiskModel | pd.DataFrame):
+        return cov, "user" if isinstance(cov, pd.DataFrame) else cov.method
+    text = str(cov)
+    if text.startswith("csv:"):
+        return read_covariance_csv(text[4:]), text
+    if text not in COVARIANCES:
+        raise InputError(f"cov {text!r} is not one of {', '.join(COVARIANCES)} or csv:PATH")
+    return None, text
 
 
 def optimize_portfolio(
@@ -126,18 +329,20 @@ def optimize_portfolio(
     source: str = "sample",
     start=None,
     end=None,
-    cov: str = "lw",
+    cov: str | pd.DataFrame | RiskModel = "lw",
+    cov_units: str = "daily",
     factors: int = 8,
     half_life: float = 63.0,
-    mu: str | None = None,
+    mu: str | pd.Series | Mapping | None = None,
     gross: float | None = 2.0,
-    net: str | None = None,
+    net: str | tuple[float, float] | None = None,
     max_weight: float | None = None,
     long_only: bool = False,
     gamma: float = 5.0,
     vol_target: float | None = None,
-    beta_band: str | None = None,
-    benchmark: str = MARKET_TICKER,
+    return_target: float | None = None,
+    beta_band: str | tuple[float, float] | None = None,
+    market: str = MARKET_TICKER,
     groups_file=None,
     group_net: float = 0.10,
     locates_file=None,
@@ -145,7 +350,7 @@ def optimize_portfolio(
     adv_file=None,
     impact: float = 1.0,
     turnover: float | None = None,
-    tc_bps: float = 10.0,
+    tc_bps: float | None = None,
     rate: float | None = None,
     rate_source: str | None = None,
     funding_model: str | None = None,
@@ -154,117 +359,151 @@ def optimize_portfolio(
     gammas: list[float] | None = None,
     offline: bool = False,
 ) -> OptimizeReport:
-    """Build and solve a portfolio problem from user-level inputs (the CLI, report and dashboard call this)."""
-    notes: list[str] = []
-    tickers = [t.strip().upper() for t in universe if t.strip()]
-    if book is not None:
-        tickers = list(dict.fromkeys([*book.tickers, *tickers]))
-    if not tickers and book is None and source == "sample":
-        from astra.data.providers.sample import sample_tickers
+    """Build and solve a portfolio problem from user-level inputs (the CLI, report and dashboard call this).
 
-        tickers = [t for t in sample_tickers() if t != MARKET_TICKER]  # the sample's 20 stocks
-        notes.append(f"no --universe: the offline sample's {len(tickers)} stocks")
-    if len(tickers) < 2:
-        raise InputError("give at least two tickers (--universe AAPL MSFT …) or a --book")
-    if len(set(tickers)) != len(tickers):
-        raise InputError("the universe lists a ticker twice")
-    lot = int(check_number(lot, "--lot", minimum=1, maximum=1e6))
-    if max_weight is None:  # a fully invested min-variance book must be able to reach 100 %
-        max_weight = 1.0 if problem == "minvar" else 0.25
-    check_number(max_weight, "--max-weight", minimum=0, exclusive_minimum=True, maximum=10)
-    check_number(tc_bps, "--tc-bps", minimum=0, maximum=1000)
+    Parameters
+    ----------
+    problem
+        ``minvar`` (minimum variance; with ``return_target``, minimum risk for a required return),
+        ``meanvar`` (``μᵀw − (γ/2)σ²``) or ``maxret`` (maximum return for ``vol_target``).
+    cov
+        An estimator (``sample``, ``lw``, ``ewma``, ``factor``), ``csv:PATH`` (a square covariance
+        labelled by ticker, in ``cov_units``: ``daily`` or ``annual``), or in Python a DataFrame
+        or a :class:`~astra.optimize.RiskModel`.
+    mu
+        ``zero``, ``hist`` (default for meanvar/maxret, warned as noise), or in Python a Series of
+        annual expected returns by ticker; ``alphas_file`` (CSV ``ticker,alpha``) overrides it.
+    gross, net, max_weight, long_only
+        Gross limit (× equity, None for none); net band (``0.05`` = ±5 %, or ``lo:hi``; default
+        :func:`~astra.optimize.default_net_band`: fully invested when long-only or minvar, else
+        ±5 %); per-name cap (default 1 for minvar, 0.25 long/short, max(0.25, 2/N) long-only).
+        Long-only keeps the gross limit (gross = net then).
+    vol_target, return_target
+        Annual volatility cap and floor on ``μᵀw`` (decimals), on any problem.
+    tc_bps
+        Linear trading cost in bp of traded value. None: 10 bp on the trades from ``book``, and no
+        cost without a book; a number with no book charges the whole book as traded from cash.
+        The result's ``trading_cost_basis`` says which.
+    rate, rate_source
+        Benchmark for funding carry (decimal, ``4.3`` is refused); neither: carry left out.
+    market
+        The market series betas are measured against (``beta_band``).
+    """
+    notes: list[str] = []
+    gammas = [float(g) for g in gammas] if gammas else []
+    check_scalars(problem, gamma=gamma, equity=equity, vol_target=vol_target, return_target=return_target,
+                  gross=gross, turnover=turnover, tc_bps=tc_bps)  # fmt: skip
+    _check_inputs(problem, lot, max_weight, group_net, impact, gammas, funding_model, mu)
+    lot = int(lot)
+    band = parse_band(net, "net")
+    beta_limits = parse_band(beta_band, "beta_band")
+    user_cov, cov_label = _covariance(cov, cov_units)
+    user_frame = user_cov if isinstance(user_cov, pd.DataFrame) else None
+    cov_names = None if user_cov is None else tuple(user_frame.index if user_frame is not None else user_cov.tickers)
+    tickers = _universe(universe, book, source, cov_names, notes)
+    files = _read_ticker_files(tickers, groups_file, locates_file, alphas_file, adv_file)
+    fixing = described = None
+    if rate is not None or rate_source is not None:
+        fixing, described = _benchmark_fixing(rate, rate_source, start, end, offline)
+    elif book is not None or problem != "minvar":
+        notes.append("no rate or rate_source: funding carry is left out of the objective")
     data = load_prices(tickers, source, start, end, offline=offline)
     rets = returns(data.prices).dropna()
     if len(rets) < 20:
-        raise InputError(f"only {len(rets)} days with prices for every name; widen --start/--end")
-    model = risk_model(rets, cov, half_life=half_life, factors=min(factors, len(tickers) - 1, len(rets) - 1))
-    mu_source = mu or ("zero" if problem == "minvar" else "hist")
-    alphas = None
-    if alphas_file is not None:
-        mu_source = "alphas"
-        alphas = pd.Series(read_ticker_csv(alphas_file, "alpha"))
-        _known(dict(alphas), model.tickers, str(alphas_file))
-    mean = expected_returns(rets, mu_source, alphas=alphas)
-    band = parse_band(net, "--net") or ((1.0, 1.0) if problem == "minvar" else (-0.05, 0.05))
-    lower = 0.0 if long_only else -max_weight
-    limits = Limits(gross=None if long_only else gross, net=band, lower=lower, upper=max_weight, long_only=long_only)
+        raise InputError(f"only {len(rets)} days with prices for every name; widen start/end")
+    if user_cov is None:
+        model = risk_model(rets, cov, half_life=half_life, factors=min(factors, len(tickers) - 1, len(rets) - 1))
+    elif isinstance(user_cov, RiskModel):
+        model = user_cov
+        theirs, ours = {t.upper() for t in model.tickers}, {str(t).upper() for t in rets.columns}
+        if theirs != ours:
+            raise InputError(
+                f"cov: the risk model's tickers differ from the universe (model only: "
+                f"{listing(sorted(theirs - ours))}; universe only: {listing(sorted(ours - theirs))})"
+            )
+        column = {str(c).upper(): c for c in rets.columns}
+        rets = rets[[column[t.upper()] for t in model.tickers]].set_axis(list(model.tickers), axis=1)
+    else:
+        model = RiskModel.from_covariance(user_cov, list(rets.columns), units=cov_units)
+        vols = model.vols_ann()
+        notes.append(
+            f"covariance {cov_label} read as {cov_units}: annual volatilities {vols.min():.1%} to {vols.max():.1%}"
+        )
+    mean, mu_label = _expected(problem, mu, files.alphas, rets, model)
+    max_weight = _default_max_weight(problem, long_only, model.n) if max_weight is None else max_weight
+    limits = Limits(gross=gross, net=band, lower=-max_weight, upper=max_weight, long_only=long_only)
     last = data.prices.ffill().iloc[-1]
     prices = {t: float(last[t]) for t in model.tickers}
     equity = float(equity if equity is not None else (book.equity if book is not None else 1_000_000.0))
-    if beta_band is not None:
-        lo, hi = parse_band(beta_band, "--beta-band")
-        limits = replace(limits, beta=(_betas(source, tickers, start, end, benchmark, rets, offline), lo, hi))
-    if groups_file is not None:
-        mapping = read_ticker_csv(groups_file, "group", numeric=False)
-        _known(mapping, model.tickers, str(groups_file))
-        check_number(group_net, "--group-net", minimum=0, maximum=10)
-        names = sorted(set(mapping.values()))
-        groups = {
-            g: (np.array([i for i, t in enumerate(model.tickers) if mapping.get(t) == g]), -group_net, group_net)
-            for g in names
+    if beta_limits is not None:
+        limits = replace(limits, beta=(_betas(source, start, end, market, rets[list(model.tickers)], offline),
+                                       *beta_limits))  # fmt: skip
+    if files.groups is not None:
+        members = {
+            g: [t for t in model.tickers if files.groups.get(t) == g] for g in sorted(set(files.groups.values()))
         }
-        limits = replace(limits, groups=groups)
-    if locates_file is not None:
-        locates = read_ticker_csv(locates_file, "shares")
-        _known(locates, model.tickers, str(locates_file))
-        if any(v < 0 for v in locates.values()):
-            raise InputError(f"{locates_file}: locates are share counts ≥ 0")
-        caps = np.array([locates.get(t, np.inf) * prices[t] / equity for t in model.tickers])
+        limits = replace(limits, groups={g: (names, -group_net, group_net) for g, names in members.items()})
+    if files.locates is not None:
+        uncapped = [t for t in model.tickers if t not in files.locates]
+        if uncapped:
+            notes.append(f"locates: no entry (no cap on shorts) for {listing(uncapped)}")
+        caps = {t: files.locates.get(t, np.inf) * prices[t] / equity for t in model.tickers}
         limits = replace(limits, max_short=caps)
     current = None
     if book is not None:
         values = dict(zip(book.tickers, book.market_values, strict=True))
-        current = np.array([values.get(t, 0.0) / equity for t in model.tickers])
+        current = {t: values.get(t, 0.0) / equity for t in model.tickers}
     if turnover is not None:
         limits = replace(limits, turnover=turnover)
     impact_coef = None
-    if adv_file is not None:
-        adv = read_ticker_csv(adv_file, "adv_usd")
-        _known(adv, model.tickers, str(adv_file))
-        missing = [t for t in model.tickers if t not in adv or adv[t] <= 0]
-        if missing:
-            raise InputError(f"{adv_file}: no positive ADV for {', '.join(missing)}")
-        daily_vol = model.vols_ann() / np.sqrt(252)
-        impact_coef = impact * daily_vol * np.sqrt(equity / np.array([adv[t] for t in model.tickers]))
-    funding_rates, described = None, None
+    if files.adv is not None:  # c·σ_daily·√(E/ADV) per name, for the 3/2-power impact
+        adv = np.array([files.adv[t] for t in model.tickers])
+        impact_coef = impact * model.vols_ann() / np.sqrt(252) * np.sqrt(equity / adv)
+    funding_rates = None
     terms = book.funding if book is not None else FundingTerms()
-    if rate is not None or rate_source is not None:
-        benchmark = resolve_rate(rate, rate_source, start, end, offline=offline)
-        described = describe_rate(benchmark)
-        funding_rates = terms.annual_rates(benchmark.last, model.tickers)
-    elif book is not None or problem != "minvar":
-        notes.append("no --rate or --rate-source: funding carry is left out of the objective")
+    if fixing is not None:
+        funding_rates = terms.annual_rates(fixing, model.tickers)
     costs = Costs(funding=funding_rates, model=funding_model or terms.model, tc_bps=tc_bps, impact=impact_coef)
-    spec = Problem(
-        problem, model, mean, limits, costs, gamma=gamma, vol_target=vol_target, current=current, equity=equity
-    )
+    spec = Problem(problem, model, mean, limits, costs, gamma=gamma, vol_target=vol_target, current=current,
+                   equity=equity, return_target=return_target)  # fmt: skip
+    if spec.trading_cost_basis == "none" and book is None and tc_bps is None:
+        notes.append("no book: no trading cost charged (give tc_bps to charge building the book from cash)")
     result = solve(spec)
     shares, rounding = _round_to_lots(spec, result.weights, prices, lot)
-    sweep = []
-    if gammas:
-        compiled = compile_problem(spec)
-        for g in sorted({float(x) for x in gammas}, reverse=True):
-            check_number(g, "--frontier gamma", minimum=0, exclusive_minimum=True)
-            compiled.gamma.value = g
-            point = solve(compiled)
-            sweep.append(
-                {"gamma": g, "volatility_ann": point.volatility_ann, "expected_return_ann": point.expected_return_ann}
-            )
+    sweep = [
+        {"gamma": point.gamma, "volatility_ann": point.volatility_ann, "expected_return_ann": point.expected_return_ann}
+        for point in (frontier(spec, sorted(set(gammas))) if gammas else [])
+    ]
     inputs = {
         "problem": problem,
         "source": data.meta.source,
         "start": rets.index[0].date().isoformat(),
         "end": rets.index[-1].date().isoformat(),
         "observations": len(rets),
-        "covariance": cov,
-        "expected_returns": mu_source,
-        "net_band": list(band),
+        "covariance": cov_label,
+        "cov_units": cov_units if user_frame is not None else None,
+        "expected_returns": mu_label,
+        "gross": gross,
+        "net_band": list(spec.limits.net),
         "max_weight": max_weight,
-        "benchmark_rate": described,
+        "long_only": long_only,
+        "vol_target": vol_target,
+        "return_target": return_target,
+        "benchmark_rate_source": described,
         "funding_model": costs.model if funding_rates is not None else None,
-        "tc_bps": tc_bps,
+        "tc_bps": spec.costs.tc_bps,
     }
     return OptimizeReport(result, prices, shares, lot, rounding, inputs, sweep, (*data.meta.notes, *notes))
+
+
+def _expected(problem: str, mu, alphas: dict | None, rets: pd.DataFrame, model: RiskModel) -> tuple[Any, str]:
+    """Expected returns (annual decimals) and how they were obtained."""
+    if alphas is not None:
+        return expected_returns(rets[list(model.tickers)], "alphas", alphas=alphas), "alphas"
+    if mu is not None and not isinstance(mu, str):
+        return mu, "user"  # a Series/mapping by ticker or an array: Problem aligns and checks it
+    source = mu or ("zero" if problem == "minvar" else "hist")
+    return expected_returns(rets[list(model.tickers)], source), source
 
 
 def _round_to_lots(spec: Problem, weights: np.ndarray, prices: dict, lot: int) -> tuple[dict, dict]:
