@@ -97,3 +97,17 @@ def test_intraday_rows_in_daily_mode_are_rejected(tmp_path):
     path = _write(tmp_path, "m.csv", "timestamp,A\n2024-07-03 09:30,10\n2024-07-03 09:31,10.5\n")
     with pytest.raises(InputError, match="more than one row for the same date"):
         load_file(path)
+
+
+def test_intraday_offsets_that_change_with_daylight_saving(tmp_path):
+    # New York is UTC-5 until 2024-03-10 and UTC-4 after: 09:31 local on both sides is the same session minute.
+    text = "timestamp,A\n2024-03-08T09:31:00-05:00,1\n2024-03-11T09:31:00-04:00,2\n"
+    data = load_file(_write(tmp_path, "dst.csv", text), interval="1m")
+    local = data.prices.index.tz_convert("America/New_York")
+    assert [(t.date().isoformat(), t.hour, t.minute) for t in local] == [("2024-03-08", 9, 31), ("2024-03-11", 9, 31)]
+
+
+def test_intraday_offsets_on_some_rows_only_are_refused(tmp_path):
+    text = "timestamp,A\n2024-03-08T09:31:00-05:00,1\n2024-03-11T09:31:00,2\n"
+    with pytest.raises(InputError, match=r"line 3, column 'timestamp': '2024-03-11T09:31:00' has no UTC offset"):
+        load_file(_write(tmp_path, "mixed.csv", text), interval="1m")

@@ -56,7 +56,17 @@ def _parse_dates(values: pd.Series, path: Path, kind: str, column: str) -> pd.Da
         parsed = pd.Series(values)
     else:
         text = values.astype(str).str.strip()
-        parsed = pd.to_datetime(text, errors="coerce", format="mixed")
+        try:
+            parsed = pd.to_datetime(text, errors="coerce", format="mixed")
+        except ValueError:  # offsets differ between rows (EST/EDT), or some rows have none
+            naive = np.flatnonzero(~text.str.contains(r"(?:[+-]\d{2}:?\d{2}|Z)$", regex=True).to_numpy())
+            if len(naive):
+                i = int(naive[0])
+                raise InputError(
+                    f"{path}: {_row_label(kind, i)}, column {column!r}: {values.iloc[i]!r} has no UTC offset while "
+                    "other rows have one; give every timestamp an offset, or none"
+                ) from None
+            parsed = pd.to_datetime(text, errors="coerce", format="mixed", utc=True)
     bad = np.flatnonzero(parsed.isna().to_numpy())
     if len(bad):
         i = int(bad[0])
