@@ -110,7 +110,7 @@ def note(text: str, *, label: str = "note") -> None:
 _TOKEN = re.compile(r"(?<![\w./-])(--[a-z][a-z0-9-]*|[a-z][a-z0-9]*(?:_[a-z0-9]+)*)(?![\w/-])")
 
 
-_ADVICE = re.compile(r"(?:\b(?:or|with|use|give|add|set|pass)|[;:(]) $")
+_ADVICE = re.compile(r"(?:\b(?:no|or|with|use|give|add|set|pass)|[;:(]) $")
 
 
 def _current_flags() -> dict[str, str]:

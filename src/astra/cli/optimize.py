@@ -58,7 +58,9 @@ def _render(report) -> None:
           f"({r.solver}, {r.solve_ms:.0f} ms)", ["ticker", "weight", "shares", "value"], rows)  # fmt: skip
     line(f"gross {r.gross:.3f}  net {r.net:+.4f}  volatility {r.volatility_ann:.2%}/yr  expected return "
          f"{r.expected_return_ann:+.2%}/yr")  # fmt: skip
-    basis = "none charged" if r.trading_cost_basis == "none" else f"{r.tc_bps:g} bp on the {r.trading_cost_basis}"
+    charged = [f"{r.tc_bps:g} bp" if r.tc_bps else "", "market impact" if report.inputs.get("market_impact") else ""]
+    basis = "none charged" if r.trading_cost_basis == "none" else f"{' + '.join(filter(None, charged))} on the "
+    basis += "" if r.trading_cost_basis == "none" else r.trading_cost_basis
     line(f"carry {r.carry_ann:+.3%}/yr  trading cost {r.trading_cost:.4%} ({basis})  turnover {r.turnover:.3f}")
     line(f"binding: {', '.join(r.binding) or 'none'}")
     for point in report.frontier:

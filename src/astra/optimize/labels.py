@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from astra.errors import InputError
+from astra.errors import listing as _listing
 
 __all__ = ["MAX_LISTED", "by_ticker", "listing", "square_by_ticker"]
 
@@ -20,11 +21,8 @@ MAX_LISTED = 8  # names shown in a message before "and N more"
 
 
 def listing(names: Iterable[object], limit: int = MAX_LISTED) -> str:
-    """``"A, B, C"``, or ``"A, B, … and 12 more"`` past ``limit`` names (messages stay one short line)."""
-    items = [str(n) for n in names]
-    if len(items) <= limit:
-        return ", ".join(items)
-    return f"{', '.join(items[:limit])} and {len(items) - limit:,} more"
+    """:func:`astra.errors.listing` with the optimiser's limit of names (messages stay one short line)."""
+    return _listing(names, limit)
 
 
 def _labels(keys: Iterable[object], what: str) -> list[str]:

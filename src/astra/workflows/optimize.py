@@ -185,16 +185,26 @@ class _TickerFiles:
     locates: dict[str, float] | None = None
     alphas: dict[str, float] | None = None
     adv: dict[str, float] | None = None
+    notes: tuple[str, ...] = ()
 
 
 def _read_ticker_files(tickers, groups_file, locates_file, alphas_file, adv_file) -> _TickerFiles:
-    """Every ``ticker,value`` file, read and checked against the universe before any data is loaded."""
-    read = {}
+    """Every ``ticker,value`` file, read and checked against the universe before any data is loaded.
+
+    A sector map (``groups``) is a classification: names outside the universe are ignored
+    (said in a note); the other files must name only the universe's tickers.
+    """
+    read, notes = {}, []
     specs = [("groups", groups_file, "group", False), ("locates", locates_file, "shares", True),
              ("alphas", alphas_file, "alpha", True), ("adv", adv_file, "adv_usd", True)]  # fmt: skip
     for name, path, value, numeric in specs:
         if path is not None:
             read[name] = read_ticker_csv(path, value, numeric=numeric)
+            if name == "groups":
+                extra = sorted(set(read[name]) - set(tickers))
+                if extra:
+                    notes.append(f"{path}: {listing(extra)} not in the universe, ignored")
+                read[name] = {t: g for t, g in read[name].items() if t in tickers}
             _known(read[name], tickers, path)
     if any(v < 0 for v in read.get("locates", {}).values()):
         raise InputError(f"{locates_file}: locates are share counts >= 0")
@@ -203,7 +213,7 @@ def _read_ticker_files(tickers, groups_file, locates_file, alphas_file, adv_file
             missing = [t for t in tickers if t not in read[name] or (name == "adv" and read[name][t] <= 0)]
             if missing:
                 raise InputError(f"{path}: no {what} for {listing(missing)}")
-    return _TickerFiles(**read)
+    return _TickerFiles(**read, notes=tuple(notes))
 
 
 @dataclass(frozen=True)
@@ -442,6 +452,7 @@ def optimize_portfolio(
         members = {
             g: [t for t in model.tickers if files.groups.get(t) == g] for g in sorted(set(files.groups.values()))
         }
+        notes.extend(files.notes)
         limits = replace(limits, groups={g: (names, -group_net, group_net) for g, names in members.items()})
     if files.locates is not None:
         uncapped = [t for t in model.tickers if t not in files.locates]
@@ -492,6 +503,7 @@ def optimize_portfolio(
         "benchmark_rate_source": described,
         "funding_model": costs.model if funding_rates is not None else None,
         "tc_bps": spec.costs.tc_bps,
+        "market_impact": impact_coef is not None,
     }
     return OptimizeReport(result, prices, shares, lot, rounding, inputs, sweep, (*data.meta.notes, *notes))
 

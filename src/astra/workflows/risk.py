@@ -16,7 +16,7 @@ from astra.book import Book
 from astra.config import check_number
 from astra.data import load_prices, returns
 from astra.data.providers.sample import MARKET_TICKER
-from astra.errors import InputError
+from astra.errors import InputError, listing
 from astra.funding import carry
 from astra.funding.margin import call_measure, requirements
 from astra.risk import backtest_var, rolling_var_forecasts, stress_test, var
@@ -254,10 +254,12 @@ def risk_stress(book: BookInput, *, source="sample", start=None, end=None, equit
     table = stress_test(history.exposures, history.returns, market=market, market_shocks=market_shocks,
                         squeeze=squeeze)  # fmt: skip
     extra = []
+    notes = []
     if groups:
         unknown = sorted(set(groups) - set(book.tickers))
-        if unknown:
-            raise InputError(f"groups file names {', '.join(unknown)}, not in the book")
+        if unknown:  # a sector map is a classification: names the book does not hold are not an error
+            notes.append(f"groups: {listing(unknown)} not in the book, ignored")
+        groups = {t: g for t, g in groups.items() if t in book.tickers}
         for group in sorted(set(groups.values())):
             members = np.array([groups.get(t) == group for t in book.tickers])
             pnl = float(history.exposures[members].sum() * sector_shock)
@@ -271,7 +273,6 @@ def risk_stress(book: BookInput, *, source="sample", start=None, end=None, equit
     added = pd.DataFrame(extra).set_index("scenario")
     added["pnl_pct_gross"] = 100.0 * added["pnl"] / book.gross if book.gross else np.nan
     table = pd.concat([table, added.reindex(columns=table.columns)])
-    notes = []
     if history.market is None:
         notes.append("market shocks use the equal-weight average of the book's names as the market proxy")
     notes.extend(benchmark.notes)
