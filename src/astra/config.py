@@ -197,14 +197,16 @@ def parse_source(text: str) -> SourceSpec:
     """Parse a ``--source`` string."""
     kind, _, rest = str(text).partition(":")
     kind = kind.strip().lower()
+    shown = excerpt(text, 80)
     if kind not in SOURCE_KINDS:
-        raise InputError(f"--source {text!r}: use one of sample, yahoo, synthetic, csv:PATH, parquet:PATH")
+        hint = did_you_mean(kind, SOURCE_KINDS)
+        raise InputError(f"--source {shown}: use one of sample, yahoo, synthetic, csv:PATH, parquet:PATH{hint}")
     if kind in ("csv", "parquet"):
         if not rest:
-            raise InputError(f"--source {text!r}: give the file, e.g. {kind}:prices.{kind}")
+            raise InputError(f"--source {shown}: give the file, e.g. {kind}:prices.{kind}")
         return SourceSpec(kind, Path(rest).expanduser())
     if rest:
-        raise InputError(f"--source {text!r}: {kind} takes no path")
+        raise InputError(f"--source {shown}: {kind} takes no path")
     return SourceSpec(kind)
 
 

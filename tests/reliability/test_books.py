@@ -136,3 +136,18 @@ def test_csv_book_cells(tmp_path):
         path.write_text(text)
         with pytest.raises(InputError, match=message):
             load_book(path, equity=1e6)
+
+
+def test_in_a_batch_a_non_utf8_book_fails_alone(tmp_path):
+    from astra.parallel import runner
+    from astra.workflows.scale import funding_many
+
+    good, bom, latin = tmp_path / "good.toml", tmp_path / "bom.toml", tmp_path / "latin.toml"
+    good.write_text(ISSUE_BOOK)
+    bom.write_bytes(b"\xef\xbb\xbf" + ISSUE_BOOK.encode())
+    latin.write_bytes((ISSUE_BOOK + "# société\n").encode("latin-1"))
+    with runner(None) as here:
+        result = funding_many([good, latin, bom], here, rate=0.043, on="2022-12-23")
+    assert list(result.table["status"]) == ["ok", "failed", "ok"]
+    assert "not UTF-8 text" in result.table["error"].iloc[1]
+    assert result.table["daily_carry"].iloc[0] == result.table["daily_carry"].iloc[2]  # BOM changes nothing
