@@ -78,25 +78,30 @@ def _server(kind: str):
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(8)
+    listener.settimeout(0.1)
     held: list[socket.socket] = []
+    stop = threading.Event()
 
     def accept():
-        with contextlib.suppress(OSError):
-            while True:
+        while not stop.is_set():
+            try:
                 conn, _ = listener.accept()
-                held.append(conn)
-                if kind == "greeting":
-                    conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+            except TimeoutError:
+                continue
+            held.append(conn)
+            if kind == "greeting":
+                conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
 
     thread = threading.Thread(target=accept, daemon=True)
     thread.start()
     try:
         yield listener.getsockname()[1]
     finally:
+        stop.set()
+        thread.join(5)
         listener.close()
         for conn in held:
             conn.close()
-        thread.join(5)
 
 
 @pytest.fixture(scope="module")
