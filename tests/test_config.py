@@ -46,3 +46,29 @@ def test_load_desk(tmp_path):
     path.write_text('[desk]\nsource = "ftp"\n')
     with pytest.raises(InputError, match="--source 'ftp'"):
         load_desk(path)
+
+
+def test_read_toml_encodings(tmp_path):
+    path = tmp_path / "b.toml"
+    path.write_bytes(b'\xef\xbb\xbf[account]\nname = "x"\n')  # a byte-order mark, as Windows editors write
+    assert read_toml(path) == {"account": {"name": "x"}}
+    path.write_bytes('[account]\nname = "Société"\n'.encode("latin-1"))
+    # '[account]\n' is 10 bytes, 'name = "Soci' 12 more: é (0xe9 in Latin-1) is byte 22
+    with pytest.raises(InputError, match=r"not UTF-8 text \(byte 22 is 0xe9\)"):
+        read_toml(path)
+
+
+def test_unknown_fields_suggest_the_closest_name():
+    account = Table({"margn": "portfolio", "equity": 1}, "account")
+    with pytest.raises(InputError, match=r"account.margn: unknown field; did you mean 'margin'\? \(known: equity, "):
+        account.check_fields(("equity", "margin", "name"))
+    with pytest.raises(InputError, match=r"account.zzz: unknown field \(known"):
+        Table({"zzz": 1}, "account").check_fields(("equity",))
+
+
+def test_numbers_beyond_float_range_and_long_values_are_short():
+    with pytest.raises(InputError, match=r"t.x: 10+… is too large"):
+        Table({"x": 10**400}, "t").number("x")
+    with pytest.raises(InputError) as info:
+        Table({"x": "y" * 10_000}, "t").number("x")
+    assert len(str(info.value)) < 100

@@ -38,6 +38,7 @@ __all__ = [
     "ensure_writable_dir",
     "fsync_dir",
     "output_dir",
+    "read_bytes",
     "read_text",
 ]
 
@@ -133,22 +134,29 @@ def decode_text(data: bytes, where: str) -> str:
         ) from None
 
 
-def read_text(path: str | os.PathLike[str], *, what: str = "file") -> str:
-    """The UTF-8 text of ``path``; a missing, unreadable or non-UTF-8 file is an ``InputError``.
+def read_bytes(path: str | os.PathLike[str], *, what: str = "file") -> bytes:
+    """The bytes of ``path``; a missing or unreadable file (or a directory) is an ``InputError``.
 
     Messages name the file as ``"{what} '{path}'"``.
     """
     path = Path(path)
     where = f"{what} {str(path)!r}"
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
         raise InputError(f"{where}: file not found") from None
     except IsADirectoryError:
         raise InputError(f"{where}: is a directory, not a file") from None
     except OSError as exc:
         raise InputError(f"{where}: cannot read ({exc.strerror or exc})") from None
-    return decode_text(data, where)
+
+
+def read_text(path: str | os.PathLike[str], *, what: str = "file") -> str:
+    """The UTF-8 text of ``path``; a missing, unreadable or non-UTF-8 file is an ``InputError``.
+
+    Messages name the file as ``"{what} '{path}'"``.
+    """
+    return decode_text(read_bytes(path, what=what), f"{what} {str(Path(path))!r}")
 
 
 # ---------------------------------------------------------------------- transactional output sets

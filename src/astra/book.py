@@ -3,7 +3,18 @@
 A book file is TOML (``[account]``, ``[positions]``, optional ``[prices]`` and
 ``[funding]``) or CSV (``ticker,quantity[,price]``; the account equity is then
 given separately). Positions without a mark are marked at the latest close
-from the data layer. Everything is validated here, once.
+from the data layer. Everything is validated here, once, vectorised (a CSV book
+of millions of rows loads in seconds).
+
+Bounds: a value outside them is a typo or a unit error, never a position, and is
+refused with the offending name and value (they also keep every sum, square and
+product downstream finite):
+
+- ``|quantity|`` ≤ :data:`MAX_SHARES` (10¹² shares; no company has issued more);
+- a mark in [:data:`MIN_PRICE`, :data:`MAX_PRICE`] = [$0.000001, $100,000,000] a share;
+- each ``|market value|`` and the gross ≤ :data:`MAX_NOTIONAL` ($10¹⁵, ten times
+  the world's listed equity);
+- the account equity in [:data:`MIN_EQUITY`, :data:`MAX_EQUITY`] = [$1, $10¹⁵].
 
 Examples
 --------
@@ -14,12 +25,8 @@ Examples
 
 from __future__ import annotations
 
-import csv
-import io
-import math
 import os
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,23 +34,67 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from astra.config import Table, check_number, read_toml
-from astra.errors import InputError
+from astra.config import (
+    MAX_EQUITY,
+    MAX_NOTIONAL,
+    MAX_PRICE,
+    MAX_SHARES,
+    MIN_EQUITY,
+    MIN_PRICE,
+    Table,
+    check_number,
+    read_toml,
+)
+from astra.data.tables import check_ticker, read_csv_table
+from astra.errors import InputError, did_you_mean, excerpt, listing
 from astra.funding.terms import FundingTerms, terms_from_table
 
-__all__ = ["Book", "load_book"]
+__all__ = [
+    "MAX_EQUITY",
+    "MAX_NOTIONAL",
+    "MAX_PRICE",
+    "MAX_SHARES",
+    "MIN_EQUITY",
+    "MIN_PRICE",
+    "Book",
+    "load_book",
+]
 
-_TICKER = re.compile(r"^[A-Z0-9][A-Z0-9.\-=^]{0,19}$")
 _MARGIN_REGIMES = ("reg_t", "finra", "portfolio")
+_ACCOUNT_FIELDS = ("name", "equity", "margin", "group")
+_BOOK_TABLES = ("account", "positions", "prices", "funding")
 
 PriceLoader = Callable[[list[str]], tuple[dict[str, float], str]]
 
 
-def _ticker(raw: Any, where: str) -> str:
-    text = str(raw).strip().upper()
-    if not _TICKER.match(text):
-        raise InputError(f"{where}: {raw!r} is not a ticker (letters, digits, '.', '-', '^', '=', up to 20)")
-    return text
+def _tickers(raw: Iterable[Any], where: str) -> list[str]:
+    """Validated upper-case tickers, each once."""
+    tickers = [check_ticker(t, where) for t in raw]
+    if len(set(tickers)) != len(tickers):
+        seen: set[str] = set()
+        repeated = sorted({t for t in tickers if t in seen or seen.add(t)})
+        raise InputError(f"{where}: {listing(repeated)} appear(s) twice")
+    return tickers
+
+
+def _numbers(values: list[Any], names: list[str], where: str, **bounds) -> np.ndarray:
+    """``values`` (ints or floats, never text or bool) as a float array; errors name ``where.<ticker>``."""
+    if not all(type(v) in (int, float) or isinstance(v, np.integer | np.floating) for v in values):
+        for v, t in zip(values, names, strict=True):
+            check_number(v, f"{where}.{t}")
+    try:
+        array = np.array(values, dtype=float)
+    except OverflowError:  # an integer beyond float range
+        array = np.array([float(v) if abs(v) < 1e308 else np.inf for v in values])
+    bad = ~np.isfinite(array)
+    low = np.zeros(array.shape, dtype=bool)
+    if bounds.get("minimum") is not None:
+        low = array <= bounds["minimum"] if bounds.get("exclusive_minimum") else array < bounds["minimum"]
+    high = np.zeros(array.shape, dtype=bool) if "maximum" not in bounds else array > bounds["maximum"]
+    if (bad | low | high).any():
+        i = int(np.flatnonzero(bad | low | high)[0])
+        check_number(values[i], f"{where}.{names[i]}", **bounds)
+    return array
 
 
 @dataclass(frozen=True, eq=False)
@@ -69,16 +120,39 @@ class Book:
             array = np.array(getattr(self, name), dtype=float)
             array.setflags(write=False)
             object.__setattr__(self, name, array)
+        object.__setattr__(self, "tickers", tuple(self.tickers))
         if not (len(self.tickers) == len(self.quantities) == len(self.prices)):
             raise InputError("book: tickers, quantities and prices differ in length")
-        check_number(self.equity, f"{self.name}: account.equity", minimum=0, exclusive_minimum=True)
+        check_number(self.equity, f"{self.name}: account.equity", minimum=MIN_EQUITY, maximum=MAX_EQUITY)
         if self.margin_regime not in _MARGIN_REGIMES:
             raise InputError(
-                f"{self.name}: account.margin {self.margin_regime!r} is not one of reg_t, finra, portfolio"
+                f"{self.name}: account.margin {excerpt(self.margin_regime)} is not one of reg_t, finra, portfolio"
             )
-        for ticker, price in zip(self.tickers, self.prices, strict=True):
-            if not math.isfinite(price) or price <= 0:
-                raise InputError(f"{self.name}: price of {ticker} is {price!r}; marks must be positive numbers")
+        q, p = self.quantities, self.prices
+        with np.errstate(over="ignore", invalid="ignore"):
+            bad_q = ~np.isfinite(q) | (np.abs(q) > MAX_SHARES)
+            bad_p = ~np.isfinite(p) | (p < MIN_PRICE) | (p > MAX_PRICE)
+            values = np.abs(q * p)
+        if bad_q.any():
+            i = int(np.flatnonzero(bad_q)[0])
+            raise InputError(
+                f"{self.name}: quantity of {self.tickers[i]} is {q[i]:g} shares; "
+                f"a position is a finite number of at most {MAX_SHARES:g} shares"
+            )
+        if bad_p.any():
+            i = int(np.flatnonzero(bad_p)[0])
+            raise InputError(
+                f"{self.name}: price of {self.tickers[i]} is {p[i]:g}; marks must be positive numbers "
+                f"from {MIN_PRICE:g} to {MAX_PRICE:,.0f} USD a share"
+            )
+        if (values > MAX_NOTIONAL).any():
+            i = int(np.argmax(values))
+            raise InputError(
+                f"{self.name}: market value of {self.tickers[i]} is {values[i]:,.4g} USD; "
+                f"at most {MAX_NOTIONAL:g} USD a position"
+            )
+        if values.sum() > MAX_NOTIONAL:
+            raise InputError(f"{self.name}: gross is {values.sum():,.4g} USD; at most {MAX_NOTIONAL:g} USD")
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -100,46 +174,83 @@ class Book:
         must be unique. Names without a mark are priced by ``price_loader``
         (``tickers → ({ticker: close}, description)``), else it is an error.
         """
-        notes: list[str] = []
-        quantities: dict[str, float] = {}
-        for raw, qty in positions.items():
-            ticker = _ticker(raw, f"{name}: positions")
-            if ticker in quantities:
-                raise InputError(f"{name}: {ticker} appears twice in the positions")
-            quantities[ticker] = check_number(qty, f"{name}: positions.{ticker}")
-        dropped = sorted(t for t, q in quantities.items() if q == 0)
-        if dropped:
-            notes.append(f"dropped zero positions: {', '.join(dropped)}")
-        quantities = {t: q for t, q in quantities.items() if q != 0}
-        marks: dict[str, float] = {}
-        for raw, price in (prices or {}).items():
-            ticker = _ticker(raw, f"{name}: prices")
-            if ticker in marks:
-                raise InputError(f"{name}: {ticker} has two prices")
-            marks[ticker] = check_number(price, f"{name}: prices.{ticker}", minimum=0, exclusive_minimum=True)
-        extra = sorted(set(marks) - set(quantities) - set(dropped))
-        if extra:
-            notes.append(f"prices given for names not held: {', '.join(extra)}")
-        missing = [t for t in quantities if t not in marks]
-        source = "given"
-        if missing:
-            if price_loader is None:
-                raise InputError(
-                    f"{name}: no price for {', '.join(missing)}; add them under [prices] or mark from a data source"
-                )
-            loaded, source = price_loader(missing)
-            marks.update({t: loaded[t] for t in missing})
-            notes.append(f"marked {', '.join(missing)} at {source}")
-        tickers = tuple(quantities)
-        return cls(
-            tickers=tickers,
-            quantities=np.array([quantities[t] for t in tickers]),
-            prices=np.array([marks[t] for t in tickers]),
-            equity=float(equity),
-            funding=funding or FundingTerms(),
+        tickers = _tickers(positions.keys(), f"{name}: positions")
+        quantities = _numbers(list(positions.values()), tickers, f"{name}: positions")
+        prices = prices or {}
+        marked = _tickers(prices.keys(), f"{name}: prices")
+        marks = dict(
+            zip(
+                marked,
+                _numbers(list(prices.values()), marked, f"{name}: prices", minimum=0, exclusive_minimum=True).tolist(),
+                strict=True,
+            )
+        )
+        held = set(tickers)
+        extra = sorted(t for t in marked if t not in held)
+        return cls._assemble(
+            np.array(tickers, dtype=object),
+            quantities,
+            np.array([marks.get(t, np.nan) for t in tickers], dtype=float),
+            extra,
+            equity=equity,
+            funding=funding,
             margin_regime=margin_regime,
             name=name,
-            marks=source if len(missing) == len(tickers) and tickers else ("given" if not missing else "mixed"),
+            price_loader=price_loader,
+            group=group,
+        )
+
+    @classmethod
+    def _assemble(
+        cls,
+        tickers: np.ndarray,
+        quantities: np.ndarray,
+        prices: np.ndarray,
+        extra_marks: list[str],
+        *,
+        equity: float,
+        funding: FundingTerms | None,
+        margin_regime: str,
+        name: str,
+        price_loader: PriceLoader | None,
+        group: str,
+    ) -> Book:
+        """The book from validated, unique tickers; ``prices`` NaN where a name has no mark."""
+        notes: list[str] = []
+        zero = quantities == 0
+        if zero.any():
+            notes.append(f"dropped zero positions: {listing(sorted(tickers[zero]))}")
+            tickers, quantities, prices = tickers[~zero], quantities[~zero], prices[~zero]
+        if extra_marks:
+            notes.append(f"prices given for names not held: {listing(extra_marks)}")
+        funding = funding or FundingTerms()
+        if funding.borrow_fee_bps:
+            held = set(tickers.tolist())
+            unheld_fees = sorted(t for t in funding.borrow_fee_bps if t not in held)
+            if unheld_fees:
+                notes.append(f"borrow fees given for names not held: {listing(unheld_fees)}")
+        missing = np.isnan(prices)
+        source = "given"
+        if missing.any():
+            names = tickers[missing].tolist()
+            if price_loader is None:
+                raise InputError(
+                    f"{name}: no price for {listing(names)}; add them under [prices] or mark from a data source"
+                )
+            loaded, source = price_loader(names)
+            prices = prices.copy()
+            prices[missing] = [loaded[t] for t in names]
+            notes.append(f"marked {listing(names)} at {source}")
+        all_loaded = bool(missing.all()) and len(tickers) > 0
+        return cls(
+            tickers=tuple(tickers.tolist()),
+            quantities=quantities,
+            prices=prices,
+            equity=float(equity),
+            funding=funding,
+            margin_regime=margin_regime,
+            name=name,
+            marks=source if all_loaded else ("given" if not missing.any() else "mixed"),
             notes=tuple(notes),
             group=str(group),
         )
@@ -205,7 +316,7 @@ class Book:
         return {
             "name": self.name,
             "equity": self.equity,
-            "positions": [{"ticker": t, **{k: float(v) for k, v in row.items()}} for t, row in frame.iterrows()],
+            "positions": frame.reset_index().to_dict("records"),
             "long_market_value": self.long_market_value,
             "short_market_value": self.short_market_value,
             "gross": self.gross,
@@ -243,21 +354,28 @@ def data_price_loader(source: str = "sample", as_of=None, *, offline: bool = Fal
 
 def _toml_book(path: Path, equity: float | None, price_loader: PriceLoader | None) -> Book:
     root = Table(read_toml(path), "")
-    unknown = sorted(set(root.keys()) - {"account", "positions", "prices", "funding"})
-    if unknown:
-        raise InputError(f"{path}: unknown table [{unknown[0]}] (a book has account, positions, prices, funding)")
+    for key in root:
+        if key not in _BOOK_TABLES:
+            raise InputError(
+                f"{path}: unknown table [{excerpt(key, quote=False)}]{did_you_mean(key, _BOOK_TABLES)} "
+                f"(a book has {', '.join(_BOOK_TABLES)})"
+            )
     account = root.table("account", required=True)
+    account.check_fields(_ACCOUNT_FIELDS)
     positions = root.table("positions", required=True)
     prices = root.table("prices")
     if equity is None:
-        equity = account.number("equity", minimum=0, exclusive_minimum=True)
+        equity = account.number("equity", minimum=MIN_EQUITY, maximum=MAX_EQUITY)
+    name = account.string("name", path.stem)
+    if not name.strip() or len(name) > 100 or not name.isprintable():
+        raise InputError(f"{path}: account.name {excerpt(name)} must be 1 to 100 printable characters")
     return Book.from_positions(
         {key: positions.raw(key) for key in positions},
         {key: prices.raw(key) for key in prices},
         equity=equity,
         funding=terms_from_table(root.table("funding")),
         margin_regime=account.string("margin", "reg_t", choices=_MARGIN_REGIMES),
-        name=str(account.raw("name", path.stem)),
+        name=name,
         price_loader=price_loader,
         group=account.string("group", "default"),
     )
@@ -266,34 +384,26 @@ def _toml_book(path: Path, equity: float | None, price_loader: PriceLoader | Non
 def _csv_book(path: Path, equity: float | None, price_loader: PriceLoader | None) -> Book:
     if equity is None:
         raise InputError(f"{path}: a CSV book carries no account equity; give it (--equity 1000000)")
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from exc
-    rows = list(csv.reader(io.StringIO(text)))
-    rows = [(i + 1, r) for i, r in enumerate(rows) if any(cell.strip() for cell in r)]
-    if not rows:
-        raise InputError(f"{path}: empty book file")
-    header = [c.strip().lower() for c in rows[0][1]]
-    if header[:2] != ["ticker", "quantity"] or len(header) > 3 or (len(header) == 3 and header[2] != "price"):
-        raise InputError(f"{path}: header must be ticker,quantity[,price], got {','.join(header)}")
-    positions: dict[str, float] = {}
-    prices: dict[str, float] = {}
-    for line, row in rows[1:]:
-        if len(row) != len(header):
-            raise InputError(f"{path}, line {line}: expected {len(header)} fields, got {len(row)}")
-        ticker = _ticker(row[0], f"{path}, line {line}")
-        if ticker in positions:
-            raise InputError(f"{path}, line {line}: {ticker} appears twice")
-        for column, target in zip(header[1:], (positions, prices), strict=False):
-            cell = row[header.index(column)].strip().replace("_", "")
-            if column == "price" and cell == "":
-                continue
-            try:
-                target[ticker] = float(cell)
-            except ValueError:
-                raise InputError(f"{path}, line {line}, column {column}: {cell!r} is not a number") from None
-    return Book.from_positions(positions, prices, equity=equity, name=path.stem, price_loader=price_loader)
+    table = read_csv_table(path, ["ticker", "quantity"], ["price"], what=str(path))
+    tickers = table.tickers()
+    quantities = table.numbers("quantity", minimum=-MAX_SHARES, maximum=MAX_SHARES)
+    if "price" in table.columns:
+        prices = table.numbers("price", minimum=MIN_PRICE, maximum=MAX_PRICE, blank=np.nan)
+    else:
+        prices = np.full(len(table), np.nan)
+    del table
+    return Book._assemble(
+        tickers,
+        quantities,
+        prices,
+        [],
+        equity=equity,
+        funding=None,
+        margin_regime="reg_t",
+        name=path.stem,
+        price_loader=price_loader,
+        group="default",
+    )
 
 
 def load_book(
@@ -320,7 +430,7 @@ def load_book(
     """
     path = Path(path)
     if equity is not None:
-        check_number(equity, "--equity", minimum=0, exclusive_minimum=True)
+        check_number(equity, "equity", minimum=MIN_EQUITY, maximum=MAX_EQUITY)
     loader = price_loader or data_price_loader(source, as_of, offline=offline)
     suffix = path.suffix.lower()
     if suffix == ".toml":

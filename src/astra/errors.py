@@ -75,8 +75,8 @@ def listing(items: Iterable[Any], limit: int = LIST_LIMIT) -> str:
     --------
     >>> listing(["AAPL", "MSFT"])
     'AAPL, MSFT'
-    >>> listing([f"T{i}" for i in range(3_300_000)], limit=3)
-    'T0, T1, T2 and 3,299,997 more'
+    >>> listing([f"T{i}" for i in range(3_300)], limit=3)
+    'T0, T1, T2 and 3,297 more'
     """
     shown: list[str] = []
     more = 0

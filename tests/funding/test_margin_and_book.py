@@ -158,8 +158,9 @@ def test_bad_books(tmp_path, text, match):
     [
         ("ticker,quantity\nAAPL,abc\n", "line 2, column quantity"),
         ("ticker,qty\nAAPL,1\n", "header"),
-        ("ticker,quantity\nAAPL,1\nAAPL,2\n", "line 3: AAPL appears twice"),
-        ("ticker,quantity,price\nAAPL,1\n", "line 2: expected 3 fields"),
+        ("ticker,quantity\nAAPL,1\naapl,2\n", r"appear more than once \(AAPL; first repeat on line 3\)"),
+        ("ticker,quantity\nAAPL,1,2\n", "line 2: 3 fields, but the header has 2"),
+        ("ticker,quantity,price\nAAPL,1\n", "line 2: 2 fields, but the header has 3"),
         ("", "empty"),
     ],
 )

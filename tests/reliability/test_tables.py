@@ -58,7 +58,9 @@ def test_non_utf8_names_the_file_and_the_byte(tmp_path):
         ("ticker\nAAPL\n", r"no shares column in the header 'ticker'"),
         ("ticker,shares,price\nAAPL,1,2\n", r"unknown column\(s\) 'price'; the header must be ticker,shares"),
         ("ticker,ticker\nAAPL,1\n", "column 'ticker' appears twice"),
-        ("ticker,shares\nAAPL,1\nMSFT,2,3\n", "line 3: 3 fields, but the first line has 2"),
+        ("ticker,shares\nAAPL,1\nMSFT,2,3\n", "line 3: 3 fields, but the header has 2"),
+        ("ticker,shares\nAAPL,1\nMSFT\n", "line 3: 1 fields, but the header has 2"),
+        ("\n\nticker,shares\n\n \nAAPL,1\n,\nMSFT,x\n", "line 8, column shares: 'x' is not a number"),
         ("ticker,shares\nAAPL,1\n\nMSFT,\n", "line 4, column shares: empty cell"),
         ("ticker,shares\nAAPL,1\nMSFT,ten\n", "line 3, column shares: 'ten' is not a number"),
         ("ticker,shares\nAAPL,inf\n", "line 2, column shares: 'inf' is not finite"),
@@ -126,5 +128,5 @@ def test_optional_columns_and_blank_cells(tmp_path):
     path = _write(tmp_path, "quantity,ticker\n5,AAPL\n-3,MSFT\n")
     table = read_csv_table(path, ["ticker", "quantity"], ["price"])
     assert list(table.tickers()) == ["AAPL", "MSFT"] and list(table.numbers("quantity")) == [5.0, -3.0]
-    assert "price" not in table.columns and list(table.lines) == [2, 3]
+    assert "price" not in table.columns and [table.line(0), table.line(1)] == [2, 3]
     assert check_ticker(" brk.b ", "x") == "BRK.B"

@@ -2,8 +2,10 @@
 
 import contextlib
 import os
+import socket
 import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
@@ -13,8 +15,8 @@ from typer.testing import CliRunner
 
 from astra.cli import app
 from astra.data import load_prices, returns
-from astra.errors import DataUnavailable
-from astra.parallel import runner, scenario_chunks
+from astra.errors import DataUnavailable, InputError
+from astra.parallel import pair_blocks, runner, scenario_chunks
 from astra.statarb import scan
 from astra.workflows.scale import funding_many, mc_var_chunked, scan_blocks
 
@@ -22,10 +24,84 @@ EXAMPLE = Path(__file__).parents[2] / "examples" / "book.toml"
 cli = CliRunner()
 
 
+@contextlib.contextmanager
+def _occupy(port: int):
+    """Hold ``127.0.0.1:port`` (if nobody else does already: busy either way, which is the point)."""
+    sock = socket.socket()
+    try:
+        with contextlib.suppress(OSError):
+            sock.bind(("127.0.0.1", port))
+            sock.listen(1)
+        yield
+    finally:
+        sock.close()
+
+
 @pytest.fixture(scope="module")
 def cluster():
-    with runner("local", workers=2) as run:
+    # Dask's scheduler used to start its HTTP server on 8787 even with dashboard_address=None; a busy
+    # 8787 then gave a warning (an error in this suite) and the cluster failed to start. Keep it busy.
+    with _occupy(8787), runner("local", workers=2) as run:
         yield run
+
+
+def _free_port() -> int:
+    """A loopback port nobody listens on (bound to port 0, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def _server(kind: str):
+    """A loopback server on port 0 that is not a Dask scheduler: silent, HTTP, or greeting with garbage."""
+    if kind == "http":
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                self.send_response(200)
+                self.end_headers()
+                self.wfile.write(b"<html>" * 10_000)
+
+            def log_message(self, *args):
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield server.server_address[1]
+        finally:
+            server.shutdown()
+            server.server_close()
+        return
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    listener.settimeout(0.1)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept():
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            held.append(conn)
+            if kind == "greeting":
+                conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join(5)
+        listener.close()
+        for conn in held:
+            conn.close()
 
 
 @pytest.fixture(scope="module")
@@ -124,10 +200,46 @@ def test_unreachable_scheduler_fails_fast():
     start = time.perf_counter()
     with (
         pytest.raises(DataUnavailable, match="cannot reach the Dask scheduler"),
-        runner("tcp://127.0.0.1:9", timeout=2),
+        runner(f"tcp://127.0.0.1:{_free_port()}", timeout=2),
     ):
         pass
     assert time.perf_counter() - start < 15
+
+
+@pytest.mark.parametrize(
+    ("kind", "message"),
+    [
+        ("silent", "accepted the connection but sent no Dask handshake within 2 s"),
+        ("http", "accepted the connection but sent no Dask handshake within 2 s"),
+        ("greeting", "answered, but not as a Dask scheduler"),
+    ],
+)
+def test_an_address_that_is_not_a_dask_scheduler_fails_within_the_timeout(kind, message):
+    # distributed.Client waits for the handshake with no limit (minutes on a silent port) and reads
+    # "HTTP/1.1" as an 8-byte frame length (a MemoryError): both must be one DataUnavailable in time.
+    with _server(kind) as port:
+        start = time.perf_counter()
+        with pytest.raises(DataUnavailable, match=message), runner(f"tcp://127.0.0.1:{port}", timeout=2):
+            pass
+        assert time.perf_counter() - start < 6
+
+
+def test_a_real_scheduler_passes_the_handshake_probe(cluster):
+    address = cluster.client.scheduler.address
+    assert address.startswith("tcp://127.0.0.1:")
+    with runner(address, timeout=10) as remote:
+        assert remote.map(abs, [-1, -2, 3]) == [1, 2, 3]
+
+
+def test_bad_runner_and_block_arguments():
+    for bad in (0, -5, True, 2.5):
+        with pytest.raises(InputError, match="block"):
+            pair_blocks(10, bad)
+    assert [len(b) for b in pair_blocks(5, 4)] == [4, 4, 2]  # C(5, 2) = 10 pairs
+    with pytest.raises(InputError, match="workers"), runner("local", workers=0):
+        pass
+    with pytest.raises(InputError, match="timeout"), runner("tcp://127.0.0.1:1", timeout=0):
+        pass
 
 
 def test_cli_cluster_paths(tmp_path):
@@ -139,5 +251,7 @@ def test_cli_cluster_paths(tmp_path):
                            "--cluster", "local", "--chunk", "50000", "--json"])  # fmt: skip
     assert res.exit_code == 0, res.stderr
     assert __import__("json").loads(res.stdout)["chunks"] == 4
-    res = cli.invoke(app, ["funding", str(EXAMPLE), "--rate", "0.04", "--cluster", "tcp://127.0.0.1:9"])
+    res = cli.invoke(app, ["funding", str(EXAMPLE), "--rate", "0.04", "--cluster", f"tcp://127.0.0.1:{_free_port()}"])
     assert res.exit_code == 3 and "cannot reach" in res.stderr
+    res = cli.invoke(app, ["statarb", "scan", "--all", "--cluster", "local", "--block", "0"])
+    assert res.exit_code == 2 and "block 0" in res.stderr and len(res.stderr.strip().splitlines()) == 1

@@ -310,10 +310,9 @@ class PriceStore:
         """What is cached: one dict per key (file, key, metadata)."""
         entries = self._entries()
         if any(not (self._frames / e["file"]).is_file() for e in entries.values()):
-            with self._locked():
-                entries = self._load() or {}
-                entries = {d: e for d, e in entries.items() if (self._frames / e["file"]).is_file()}
-                with contextlib.suppress(OSError):
+            with self._locked() as locked:  # files deleted by hand: drop their entries
+                entries = {d: e for d, e in self._entries().items() if (self._frames / e["file"]).is_file()}
+                if locked:
                     self._write_manifest(entries)
         return list(entries.values())
 

@@ -28,19 +28,22 @@ Examples
 
 from __future__ import annotations
 
+import csv
 import io
 import math
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
-from astra._io import read_text
+from astra._io import decode_text, read_bytes
 from astra.errors import InputError, excerpt, listing
 
 __all__ = [
@@ -56,7 +59,7 @@ TICKER_PATTERN = r"[A-Z0-9][A-Z0-9.\-=^]{0,19}"
 """A ticker: a letter or digit, then up to 19 letters, digits, ``.``, ``-``, ``=`` or ``^`` (upper case)."""
 
 _TICKER = re.compile(f"^{TICKER_PATTERN}$")
-_PARSER_FIELDS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+_BOM = b"\xef\xbb\xbf"
 
 
 def check_ticker(raw: Any, where: str) -> str:
@@ -75,39 +78,52 @@ def check_ticker(raw: Any, where: str) -> str:
     return text
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class CsvTable:
-    """A parsed CSV: one stripped text column per header name, and the file line of each row.
+    """A parsed CSV: one stripped text column per header name.
 
-    ``columns[name]`` is a ``pandas.Series`` of ``str`` (an absent optional column
-    is not in the mapping; a short row's missing cells are ``""``); ``lines`` holds
-    the 1-based line number of each row (blank lines are dropped).
+    ``columns[name]`` is a ``pyarrow.ChunkedArray`` of strings (an absent optional
+    column is not in the mapping). Rows whose cells are all blank are dropped.
+    :meth:`line` gives the file line of a row (computed only when a message needs it).
     """
 
     where: str
-    columns: dict[str, pd.Series]
-    lines: np.ndarray
+    columns: dict[str, pa.ChunkedArray]
+    _body: bytes
+    _body_line: int  # file line number of the body's first line, minus one
 
     def __len__(self) -> int:
-        return len(self.lines)
+        return len(next(iter(self.columns.values()))) if self.columns else 0
+
+    def line(self, row: int) -> int | str:
+        """The 1-based file line where data row ``row`` starts (``"?"`` if the CSV dialects disagree)."""
+        for index, start, _cells in _rows(self._body):
+            if index == row:
+                return self._body_line + start
+        return "?"
+
+    def text(self, column: str) -> list[str]:
+        """The column's cells as Python strings."""
+        return self.columns[column].to_pylist()
 
     def tickers(self, column: str = "ticker", *, unique: bool = True) -> np.ndarray:
         """The column as upper-case tickers (an object array); bad or repeated ones are an ``InputError``."""
-        cells = self.columns[column].str.upper()
-        bad = ~cells.str.fullmatch(TICKER_PATTERN).to_numpy(dtype=bool, na_value=False)
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            check_ticker(cells.iloc[i], f"{self.where}, line {self.lines[i]}, column {column}")
-        values = cells.to_numpy(dtype=object)
-        if unique:
-            repeated = pd.Index(values).duplicated()
-            if repeated.any():
-                names = pd.unique(values[repeated])
-                first = self.lines[int(np.flatnonzero(repeated)[0])]
-                raise InputError(
-                    f"{self.where}: {len(names):,} ticker(s) appear more than once ({listing(names)}; "
-                    f"first repeat on line {first}); give each name one row"
-                )
+        cells = pc.utf8_upper(self.columns[column])
+        good = pc.match_substring_regex(cells, f"^{TICKER_PATTERN}$")
+        if not pc.all(good).as_py() and len(cells):
+            i = int(pc.index(good, False).as_py())
+            check_ticker(cells[i].as_py(), f"{self.where}, line {self.line(i)}, column {column}")
+        values = np.asarray(cells.to_numpy(zero_copy_only=False), dtype=object)
+        if unique and len(set(values.tolist())) != len(values):
+            counts = pc.value_counts(cells)
+            repeated = counts.filter(pc.greater(counts.field("counts"), 1)).field("values")
+            first = int(pc.index(pc.is_in(cells, value_set=repeated), True).as_py())
+            first_repeat = int(pc.index(pc.equal(cells, cells[first]), True, start=first + 1).as_py())
+            raise InputError(
+                f"{self.where}: {len(repeated):,} ticker(s) appear more than once "
+                f"({listing(repeated.to_pylist())}; first repeat on line {self.line(first_repeat)}); "
+                "give each name one row"
+            )
         return values
 
     def numbers(
@@ -125,31 +141,35 @@ class CsvTable:
         an empty cell is an error unless ``blank`` is given (``nan`` for "absent").
         """
         cells = self.columns[column]
-        empty = (cells == "").to_numpy(dtype=bool)
-        values = pd.to_numeric(cells.str.replace("_", "", regex=False), errors="coerce")
-        values = values.to_numpy(dtype=float, na_value=np.nan)
-        if blank is not None:
-            values[empty] = blank
-        elif empty.any():
-            line = self.lines[int(np.flatnonzero(empty)[0])]
+        cleaned = pc.replace_substring(cells, "_", "")
+        numeric = pc.match_substring_regex(cleaned, _NUMBER)
+        values = pc.cast(pc.if_else(numeric, cleaned, pa.scalar(None, pa.string())), pa.float64())
+        values = np.array(values.to_numpy(zero_copy_only=False), dtype=float)  # nulls become NaN
+        empty = np.asarray(pc.binary_length(cells).to_numpy(zero_copy_only=False)) == 0
+        if blank is None and empty.any():
+            line = self.line(int(np.flatnonzero(empty)[0]))
             raise InputError(f"{self.where}, line {line}, column {column}: empty cell; give a number")
         bad = ~np.isfinite(values) & ~empty
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            text = cells.iloc[i]
+            text = cells[i].as_py()
             kind = "is not finite" if _is_nonfinite_number(text) else "is not a number"
-            raise InputError(f"{self.where}, line {self.lines[i]}, column {column}: {excerpt(text)} {kind}")
-        checked = values[~empty] if blank is not None else values
-        low = np.zeros(checked.shape, dtype=bool)
-        if minimum is not None:
-            low = checked <= minimum if exclusive_minimum else checked < minimum
-        high = checked > maximum if maximum is not None else np.zeros(checked.shape, dtype=bool)
+            raise InputError(f"{self.where}, line {self.line(i)}, column {column}: {excerpt(text)} {kind}")
+        with np.errstate(invalid="ignore"):
+            low = np.zeros(values.shape, dtype=bool)
+            if minimum is not None:
+                low = values <= minimum if exclusive_minimum else values < minimum
+            high = values > maximum if maximum is not None else np.zeros(values.shape, dtype=bool)
         if low.any() or high.any():
             i = int(np.flatnonzero(low | high)[0])
-            line = (self.lines[~empty] if blank is not None else self.lines)[i]
             bound = (f"> {minimum:g}" if exclusive_minimum else f">= {minimum:g}") if low[i] else f"<= {maximum:g}"
-            raise InputError(f"{self.where}, line {line}, column {column}: {checked[i]:g} must be {bound}")
+            raise InputError(f"{self.where}, line {self.line(i)}, column {column}: {values[i]:g} must be {bound}")
+        if blank is not None:
+            values[empty] = blank
         return values
+
+
+_NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
 
 
 def _is_nonfinite_number(text: str) -> bool:
@@ -157,6 +177,32 @@ def _is_nonfinite_number(text: str) -> bool:
         return not math.isfinite(float(text.replace("_", "")))
     except ValueError:
         return False
+
+
+def _rows(body: bytes) -> Iterator[tuple[int, int, list[str]]]:
+    """``(data row index, 1-based line within body, cells)`` of each row with a non-blank cell (slow path)."""
+    reader = csv.reader(io.StringIO(body.decode("utf-8")))
+    index, previous = -1, 0
+    for cells in reader:
+        start, previous = previous + 1, reader.line_num
+        if any(c.strip() for c in cells):
+            index += 1
+            yield index, start, cells
+
+
+def _header(text: str) -> tuple[list[str], int, int]:
+    """The first non-blank line's cells, its 1-based line number and the character offset after it."""
+    position, line = 0, 0
+    while position <= len(text):
+        end = text.find("\n", position)
+        end = len(text) if end < 0 else end
+        line += 1
+        content = text[position:end]
+        if content.strip():
+            cells = next(csv.reader([content.rstrip("\r")]), [])
+            return [c.strip().lower() for c in cells], line, end + 1
+        position = end + 1
+    return [], line, len(text)
 
 
 def read_csv_table(
@@ -183,49 +229,70 @@ def read_csv_table(
     Returns
     -------
     CsvTable
-        Stripped text cells by column and the line number of each non-blank row.
+        Stripped text cells by column (rows with only blank cells dropped).
     """
     path = Path(path)
     where = what or str(path)
-    text = read_text(path, what=what or "file")
+    data = read_bytes(path, what=what or "file")
+    skip = len(_BOM) if data.startswith(_BOM) else 0
+    text = decode_text(data, f"{what or 'file'} {str(path)!r}")
     expected = [*required, *optional]
-    try:
-        frame = pd.read_csv(
-            io.StringIO(text), header=None, dtype=str, na_filter=False, skip_blank_lines=False, engine="c"
-        )
-    except pd.errors.EmptyDataError:
-        raise InputError(f"{where}: empty file; the header must be {','.join(expected)}") from None
-    except pd.errors.ParserError as exc:
-        match = _PARSER_FIELDS.search(str(exc))
-        if match is None:
-            raise InputError(f"{where}: not a readable CSV file ({excerpt(exc, 80)})") from None
-        fields, line, saw = match.groups()
-        raise InputError(f"{where}, line {line}: {saw} fields, but the first line has {fields}") from None
+    usage = f"the header must be {','.join(required)}" + "".join(f"[,{c}]" for c in optional)
+    header, header_line, header_end = _header(text)
+    if not header:
+        raise InputError(f"{where}: empty file; {usage}")
+    body = data[skip + len(text[:header_end].encode("utf-8")) :]
     del text
-    for column in frame.columns:
-        frame[column] = frame[column].str.strip()
-    blank = (frame == "").all(axis=1).to_numpy()
-    lines = np.flatnonzero(~blank) + 1
-    frame = frame.loc[~blank]
-    if frame.empty:
-        raise InputError(f"{where}: empty file; the header must be {','.join(expected)}")
-    header = [str(c).lower() for c in frame.iloc[0]]
     repeated = sorted({c for c in header if header.count(c) > 1})
     missing = [c for c in required if c not in header]
     unknown = [c for c in header if c not in expected]
-    usage = f"the header must be {','.join(required)}" + "".join(f"[,{c}]" for c in optional)
     if repeated:
         raise InputError(f"{where}: column {excerpt(repeated[0])} appears twice in the header; {usage}")
     if missing:
-        raise InputError(f"{where}: no {listing(missing)} column in the header {_header_text(header)}; {usage}")
+        shown = excerpt(",".join(header), 60)
+        raise InputError(f"{where}: no {listing(missing)} column in the header {shown}; {usage}")
     if unknown and extra == "refuse":
         raise InputError(f"{where}: unknown column(s) {listing(map(repr, unknown))}; {usage}")
-    columns = {name: frame.iloc[1:, header.index(name)].reset_index(drop=True) for name in expected if name in header}
-    return CsvTable(where, columns, lines[1:])
+    names = [f"c{i}" for i in range(len(header))]
+    bad_rows: list[int] = []
 
+    def on_invalid(row) -> str:
+        if not row.text.strip():
+            return "skip"  # a line of spaces
+        bad_rows.append(row.actual_columns)
+        return "error"
 
-def _header_text(header: list[str]) -> str:
-    return excerpt(",".join(header), 60)
+    try:
+        table = pacsv.read_csv(
+            pa.BufferReader(body),
+            read_options=pacsv.ReadOptions(column_names=names),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_invalid),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, UnicodeDecodeError):
+        for _index, start, cells in _rows(body):
+            if len(cells) != len(header):
+                raise InputError(
+                    f"{where}, line {header_line + start}: {len(cells)} fields, but the header has {len(header)}"
+                ) from None
+        raise InputError(
+            f"{where}: not a readable CSV file (unbalanced quotes, or rows of different lengths)"
+        ) from None
+    trimmed = {name: pc.utf8_trim_whitespace(table.column(name)) for name in names}
+    if trimmed:
+        blank = None
+        for column in trimmed.values():
+            empty = pc.equal(pc.binary_length(column), 0)
+            blank = empty if blank is None else pc.and_(blank, empty)
+        if pc.any(blank).as_py():
+            keep = pc.invert(blank)
+            trimmed = {name: column.filter(keep) for name, column in trimmed.items()}
+    columns = {name: trimmed[names[header.index(name)]] for name in expected if name in header}
+    return CsvTable(where, columns, body, header_line)
 
 
 def read_ticker_table(
@@ -267,12 +334,10 @@ def read_ticker_table(
     if numeric:
         values = table.numbers(value, minimum=minimum, maximum=maximum, exclusive_minimum=exclusive_minimum)
         return dict(zip(tickers.tolist(), values.tolist(), strict=True))
-    cells = table.columns[value]
-    empty = (cells == "").to_numpy(dtype=bool)
-    if empty.any():
-        line = table.lines[int(np.flatnonzero(empty)[0])]
-        raise InputError(f"{table.where}, line {line}, column {value}: empty cell")
-    return dict(zip(tickers.tolist(), cells.tolist(), strict=True))
+    cells = table.text(value)
+    if "" in cells:
+        raise InputError(f"{table.where}, line {table.line(cells.index(''))}, column {value}: empty cell")
+    return dict(zip(tickers.tolist(), cells, strict=True))
 
 
 def read_ticker_list(path: str | os.PathLike[str], *, what: str | None = None) -> list[str]:

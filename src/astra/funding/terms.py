@@ -16,8 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from astra.config import Table, check_number
-from astra.errors import InputError
+from astra.config import MAX_NOTIONAL, Table, check_number
+from astra.data.tables import check_ticker
+from astra.errors import InputError, did_you_mean, excerpt
 
 __all__ = ["MODELS", "FundingRates", "FundingTerms", "SpreadUnitWarning", "Tier", "terms_from_table"]
 
@@ -26,6 +27,8 @@ MODELS = ("cash", "netted", "swap", "seed")
 
 _MAX_SPREAD_BPS = 5_000.0  # 50 %: anything above is a typo, not a quote
 _MAX_FEE_BPS = 100_000.0  # 1000 %: extreme hard-to-borrow names do print in the hundreds of percent
+_FIELDS = ("model", "long_spread_bps", "short_spread_bps", "gc_fee_bps", "borrow_fee_bps", "tiers", "day_count")
+_TIER_FIELDS = ("up_to", "long_spread_bps")
 
 
 class SpreadUnitWarning(UserWarning):
@@ -95,17 +98,21 @@ class FundingTerms:
 
     def __post_init__(self) -> None:
         if self.model not in MODELS:
-            raise InputError(f"funding.model: {self.model!r} is not one of {', '.join(MODELS)}")
+            hint = did_you_mean(self.model, MODELS)
+            raise InputError(f"funding.model: {excerpt(self.model)} is not one of {', '.join(MODELS)}{hint}")
         for name in ("long_spread_bps", "short_spread_bps", "gc_fee_bps"):
             _check_bps(getattr(self, name), f"funding.{name}", _MAX_SPREAD_BPS if "spread" in name else _MAX_FEE_BPS)
         fees = {}
-        for ticker, fee in dict(self.borrow_fee_bps).items():
-            fees[str(ticker).upper()] = _check_bps(fee, f"funding.borrow_fee_bps.{ticker}", _MAX_FEE_BPS)
+        for raw, fee in dict(self.borrow_fee_bps).items():
+            ticker = check_ticker(raw, "funding.borrow_fee_bps")
+            if ticker in fees:
+                raise InputError(f"funding.borrow_fee_bps: {ticker} has two fees")
+            fees[ticker] = _check_bps(fee, f"funding.borrow_fee_bps.{ticker}", _MAX_FEE_BPS)
         object.__setattr__(self, "borrow_fee_bps", MappingProxyType(fees))
         previous = 0.0
         for i, tier in enumerate(self.tiers):
             where = f"funding.tiers[{i}]"
-            check_number(tier.up_to, f"{where}.up_to", minimum=0, exclusive_minimum=True)
+            check_number(tier.up_to, f"{where}.up_to", minimum=0, exclusive_minimum=True, maximum=MAX_NOTIONAL)
             _check_bps(tier.long_spread_bps, f"{where}.long_spread_bps", _MAX_SPREAD_BPS)
             if tier.up_to <= previous:
                 raise InputError(
@@ -174,28 +181,22 @@ def _check_bps(value: Any, where: str, maximum: float) -> float:
 
 def terms_from_table(table: Table) -> FundingTerms:
     """Build :class:`FundingTerms` from a book file's ``[funding]`` table."""
-    known = {
-        "model",
-        "long_spread_bps",
-        "short_spread_bps",
-        "gc_fee_bps",
-        "borrow_fee_bps",
-        "tiers",
-        "day_count",
-    }
-    unknown = sorted(set(table.keys()) - known)
-    if unknown:
-        raise InputError(f"{table.path(unknown[0])}: unknown field (known: {', '.join(sorted(known))})")
+    table.check_fields(_FIELDS)
     defaults = FundingTerms()
     fees_table = table.table("borrow_fee_bps")
-    fees = {key: fees_table.number(key) for key in fees_table}
-    tiers = tuple(Tier(tier.number("up_to"), tier.number("long_spread_bps")) for tier in table.tables("tiers"))
+    fees = {check_ticker(key, fees_table.path(key)): fees_table.number(key) for key in fees_table}
+    if len(fees) != len(fees_table.keys()):
+        raise InputError(f"{fees_table.where}: a ticker has two fees (tickers are not case-sensitive)")
+    tiers = []
+    for tier in table.tables("tiers"):
+        tier.check_fields(_TIER_FIELDS)
+        tiers.append(Tier(tier.number("up_to"), tier.number("long_spread_bps")))
     return FundingTerms(
         model=table.string("model", defaults.model).lower(),
         long_spread_bps=table.number("long_spread_bps", defaults.long_spread_bps),
         short_spread_bps=table.number("short_spread_bps", defaults.short_spread_bps),
         gc_fee_bps=table.number("gc_fee_bps", defaults.gc_fee_bps),
         borrow_fee_bps=fees,
-        tiers=tiers,
+        tiers=tuple(tiers),
         day_count=table.string("day_count", defaults.day_count).upper(),
     )
