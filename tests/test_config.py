@@ -2,7 +2,7 @@
 
 import pytest
 
-from astra.config import Table, load_desk, parse_source, read_toml
+from astra.config import Table, parse_source, read_toml
 from astra.errors import InputError
 
 
@@ -36,16 +36,6 @@ def test_parse_source():
     for bad in ("csv", "sample:x", "ftp:/x"):
         with pytest.raises(InputError):
             parse_source(bad)
-
-
-def test_load_desk(tmp_path):
-    path = tmp_path / "astra.toml"
-    path.write_text('[desk]\ncache_dir = "/tmp/c"\nsource = "yahoo"\nbenchmark_rate = "irx"\n')
-    desk = load_desk(path)
-    assert str(desk.cache_dir) == "/tmp/c" and desk.default_source.kind == "yahoo"
-    path.write_text('[desk]\nsource = "ftp"\n')
-    with pytest.raises(InputError, match="--source 'ftp'"):
-        load_desk(path)
 
 
 def test_read_toml_encodings(tmp_path):

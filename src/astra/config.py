@@ -30,11 +30,8 @@ __all__ = [
     "MAX_SHARES",
     "MIN_EQUITY",
     "MIN_PRICE",
-    "DataSpec",
-    "DeskConfig",
     "SourceSpec",
     "Table",
-    "load_desk",
     "parse_source",
     "read_toml",
 ]
@@ -208,46 +205,3 @@ def parse_source(text: str) -> SourceSpec:
     if rest:
         raise InputError(f"--source {shown}: {kind} takes no path")
     return SourceSpec(kind)
-
-
-@dataclass(frozen=True)
-class DataSpec:
-    """What prices to load: the common data options of every CLI command."""
-
-    tickers: tuple[str, ...]
-    source: SourceSpec = SourceSpec("sample")
-    start: str | None = None
-    end: str | None = None
-    interval: str = "1d"
-    offline: bool = False
-
-
-# ---------------------------------------------------------------- desk file
-
-
-@dataclass(frozen=True)
-class DeskConfig:
-    """Desk-wide defaults (``astra.toml``): where the cache lives, default source."""
-
-    cache_dir: Path | None = None
-    default_source: SourceSpec = SourceSpec("sample")
-    benchmark_rate: str = "flat:0.043"
-
-
-def load_desk(path: str | os.PathLike[str]) -> DeskConfig:
-    """Load a desk file.
-
-    Examples
-    --------
-    A file with ``[desk]``, ``cache_dir = "~/astra-cache"``, ``source = "sample"``,
-    ``benchmark_rate = "irx"``.
-    """
-    desk = Table(read_toml(path), "").table("desk", required=True)
-    cache = desk.raw("cache_dir", None)
-    if cache is not None and not isinstance(cache, str):
-        raise InputError(f"desk.cache_dir: expected a path, got {cache!r}")
-    return DeskConfig(
-        cache_dir=None if cache is None else Path(cache).expanduser(),
-        default_source=parse_source(desk.string("source", "sample")),
-        benchmark_rate=desk.string("benchmark_rate", "flat:0.043"),
-    )

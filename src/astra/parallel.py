@@ -24,7 +24,7 @@ import numpy as np
 
 from astra.errors import AstraError, DataUnavailable, InputError
 
-__all__ = ["Runner", "blocks", "pair_blocks", "runner", "safely", "scenario_chunks"]
+__all__ = ["Runner", "pair_blocks", "runner", "safely", "scenario_chunks"]
 
 RETRIES = 3
 
@@ -216,13 +216,6 @@ def safely(fn: Callable[..., Any]) -> Callable[..., dict]:
 
     wrapped.__name__ = getattr(fn, "__name__", "task")
     return wrapped
-
-
-def blocks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
-    """Consecutive blocks of at most ``size`` items."""
-    if size < 1:
-        raise InputError(f"block size {size!r} must be ≥ 1")
-    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 def pair_blocks(n_names: int, size: int) -> list[np.ndarray]:

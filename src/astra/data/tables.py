@@ -222,7 +222,7 @@ def read_csv_table(
     required, optional
         Column names, lower case; the header is matched case-insensitively.
     what
-        How messages name the file (default: its path).
+        What the file is, for messages (``"alphas file"``; they read ``alphas file 'a.csv': …``).
     extra
         ``"refuse"`` (default): an unknown column is an error; ``"ignore"``: dropped.
 
@@ -232,10 +232,10 @@ def read_csv_table(
         Stripped text cells by column (rows with only blank cells dropped).
     """
     path = Path(path)
-    where = what or str(path)
+    where = f"{what or 'file'} {str(path)!r}"
     data = read_bytes(path, what=what or "file")
     skip = len(_BOM) if data.startswith(_BOM) else 0
-    text = decode_text(data, f"{what or 'file'} {str(path)!r}")
+    text = decode_text(data, where)
     expected = [*required, *optional]
     usage = f"the header must be {','.join(required)}" + "".join(f"[,{c}]" for c in optional)
     header, header_line, header_end = _header(text)

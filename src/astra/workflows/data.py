@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 
 from astra.data import PriceData, RateSeries, load_prices
+from astra.data.tables import read_ticker_list
 from astra.errors import InputError
 from astra.workflows.common import date_range, iso, last_session, resolve_rate
 
@@ -14,18 +13,8 @@ __all__ = ["available_tickers", "benchmark_rates", "price_data", "read_universe"
 
 
 def read_universe(path) -> list[str]:
-    """Tickers from a CSV with a ``ticker`` (or ``symbol``) column."""
-    path = Path(path)
-    try:
-        frame = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: the universe file is not UTF-8 text") from None
-    except (OSError, ValueError) as exc:
-        raise InputError(f"{path}: cannot read the universe file ({type(exc).__name__})") from None
-    column = next((c for c in frame.columns if str(c).strip().lower() in ("ticker", "symbol")), None)
-    if column is None:
-        raise InputError(f"{path}: the universe file needs a 'ticker' column")
-    return [str(t).strip().upper() for t in frame[column].dropna() if str(t).strip()]
+    """Tickers from a CSV with a ``ticker`` column (:func:`astra.data.tables.read_ticker_list`)."""
+    return read_ticker_list(path, what="universe file")
 
 
 def universe(tickers=(), *, universe_file=None) -> list[str] | None:

@@ -6,7 +6,6 @@ each to the CLI flag that sets it, so an interface can say it in its own words.
 
 from __future__ import annotations
 
-import csv
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -17,10 +16,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from astra._io import read_text
 from astra.book import Book
 from astra.config import check_number
 from astra.data import load_prices, returns
 from astra.data.providers.sample import MARKET_TICKER
+from astra.data.tables import read_ticker_table
 from astra.errors import InputError
 from astra.funding import MODELS, FundingTerms
 from astra.optimize import (
@@ -119,47 +120,19 @@ def parse_band(text, name: str) -> tuple[float, float] | None:
     return lo, hi
 
 
-def _read_text(path: Path, what: str) -> str:
-    try:
-        return path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError(f"{what} {path}: not a UTF-8 text file") from None
-    except OSError as exc:
-        raise InputError(f"{what} {path}: cannot read ({exc.strerror or exc})") from exc
-
-
 def read_ticker_csv(path, value: str, *, numeric: bool = True) -> dict[str, Any]:
-    """Read ``ticker,<value>`` rows (header required); errors name the file and line."""
-    path = Path(path)
-    rows = list(csv.reader(_read_text(path, f"{value} file").splitlines()))
-    if not rows or [c.strip().lower() for c in rows[0][:2]] != ["ticker", value]:
-        raise InputError(f"{path}: header must be ticker,{value}")
-    out: dict[str, Any] = {}
-    for line, row in enumerate(rows[1:], start=2):
-        if not any(c.strip() for c in row):
-            continue
-        if len(row) < 2:
-            raise InputError(f"{path}, line {line}: expected ticker,{value}")
-        ticker = row[0].strip().upper()
-        if ticker in out:
-            raise InputError(f"{path}, line {line}: {ticker} is listed twice")
-        cell = row[1].strip()
-        if numeric:
-            try:
-                out[ticker] = float(cell)
-            except ValueError:
-                raise InputError(f"{path}, line {line}: {value} is not a number") from None
-            if not math.isfinite(out[ticker]):
-                raise InputError(f"{path}, line {line}: {value} is not finite")
-        else:
-            out[ticker] = cell
-    return out
+    """Read ``ticker,<value>`` rows (header required); errors name the file, line and column.
+
+    :func:`astra.data.tables.read_ticker_table`: UTF-8 with or without a byte-order mark,
+    duplicates and non-numbers refused, listings and excerpts capped.
+    """
+    return read_ticker_table(path, value, numeric=numeric, what=f"{value} file")
 
 
 def read_covariance_csv(path) -> pd.DataFrame:
     """A square covariance CSV: a header row of tickers, then one row per ticker (its label first)."""
     path = Path(path)
-    text = _read_text(path, "covariance file")
+    text = read_text(path, what="covariance file")
     try:
         frame = pd.read_csv(StringIO(text), index_col=0)
     except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError):
