@@ -84,7 +84,8 @@ def test_files_that_are_not_utf8_or_list_a_ticker_twice(tmp_path):
         optimize_portfolio(universe=NAMES, alphas_file=latin)
     twice = tmp_path / "groups.csv"
     twice.write_text("ticker,group\nAAPL,tech\nMSFT,tech\nAAPL,fin\n")
-    with pytest.raises(InputError, match=r"groups.csv.: 1 ticker\(s\) appear more than once \(AAPL; first repeat on line 4\)"):
+    twice_message = r"groups.csv.: 1 ticker\(s\) appear more than once \(AAPL; first repeat on line 4\)"
+    with pytest.raises(InputError, match=twice_message):
         optimize_portfolio(universe=NAMES, groups_file=twice)
     many = tmp_path / "locates.csv"
     many.write_text("ticker,shares\n" + "".join(f"Z{i:05d},10\n" for i in range(5000)))
