@@ -429,16 +429,19 @@ def refilter(fitted: KalmanResult, y, x) -> KalmanResult:
     """Filter new bars with the parameters (and variance scale) of ``fitted``: no re-estimation.
 
     For walk-forward use: fit on a formation period, then ``refilter`` the whole series so the
-    trading period's signal uses only parameters known before it started.
+    trading period's signal uses only parameters known before it started. The log-likelihood is
+    that of the new bars at those parameters; ``std_errors`` are the fit's.
     """
     p = fitted.params
     if fitted.model == "kalman2":
         r = p["r"]
-        return kalman_filter(y, x, model="kalman2", q_alpha=p["q_alpha"] / r, q_beta=p["q_beta"] / r,
-                             warmup=fitted.warmup, scale=r)  # fmt: skip
-    qs = p["q_s"]
-    return kalman_filter(y, x, model="kalman3", q_alpha=p["q_alpha"] / qs, q_beta=p["q_beta"] / qs, r=p["r"] / qs,
-                         phi=p["phi"], warmup=fitted.warmup, scale=qs)  # fmt: skip
+        result = kalman_filter(y, x, model="kalman2", q_alpha=p["q_alpha"] / r, q_beta=p["q_beta"] / r,
+                               warmup=fitted.warmup, scale=r)  # fmt: skip
+    else:
+        qs = p["q_s"]
+        result = kalman_filter(y, x, model="kalman3", q_alpha=p["q_alpha"] / qs, q_beta=p["q_beta"] / qs,
+                               r=p["r"] / qs, phi=p["phi"], warmup=fitted.warmup, scale=qs)  # fmt: skip
+    return replace(result, std_errors=fitted.std_errors)  # the parameters' own, from their fit
 
 
 def _best_of(objective, starts, bounds, *, ftol: float = 2.2e-9):
