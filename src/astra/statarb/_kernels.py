@@ -180,52 +180,58 @@ def kalman2_batch(
     return r_hat
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, fastmath=_FAST)
 def kalman3(y, x, qa, qb, qs, r, phi, m0, p0, warmup, store, states, s_var, innov, svar):  # pragma: no cover
     """The 3-state filter: writes (when ``store``) the filtered states [α, β, s] (T, 3), s's
     filtered variance, the innovation and its variance (all relative to the scale, ``qs`` = 1
     in use); returns ``(Q, L)``, the likelihood sums over ``t ≥ warmup``.
 
     ``m0`` (3,) and ``p0`` (3, 3) are the prior mean and (relative) covariance before bar 0.
+    The symmetric covariance is carried as six scalars (registers, not an array).
     """
     n = y.shape[0]
-    m = m0.copy()
-    p = p0.copy()
-    f = np.array([1.0, 1.0, phi])
-    h = np.zeros(3)
-    ph = np.zeros(3)
+    m0_, m1, m2 = m0[0], m0[1], m0[2]
+    p00, p01, p02, p11, p12, p22 = p0[0, 0], p0[0, 1], p0[0, 2], p0[1, 1], p0[1, 2], p0[2, 2]
+    phi2 = phi * phi
     q_sum = 0.0
     mantissa, exponent = 1.0, 0
     for t in range(n):
         # predict: m = F m, P = F P F' + Q with F = diag(1, 1, φ)
-        m[2] *= phi
-        for i in range(3):
-            for j in range(3):
-                p[i, j] *= f[i] * f[j]
-        p[0, 0] += qa
-        p[1, 1] += qb
-        p[2, 2] += qs
-        h[0] = 1.0
-        h[1] = x[t]
-        h[2] = 1.0
-        for i in range(3):
-            ph[i] = p[i, 0] * h[0] + p[i, 1] * h[1] + p[i, 2] * h[2]
-        s = h[0] * ph[0] + h[1] * ph[1] + h[2] * ph[2] + r
-        e = y[t] - (m[0] * h[0] + m[1] * h[1] + m[2] * h[2])
-        for i in range(3):
-            m[i] += ph[i] / s * e
-        for i in range(3):
-            for j in range(3):
-                p[i, j] -= ph[i] * ph[j] / s
+        m2 *= phi
+        p02 *= phi
+        p12 *= phi
+        p22 = p22 * phi2 + qs
+        p00 += qa
+        p11 += qb
+        xt = x[t]
+        # h = (1, x_t, 1): ph = P h, S = hᵀ P h + r
+        ph0 = p00 + p01 * xt + p02
+        ph1 = p01 + p11 * xt + p12
+        ph2 = p02 + p12 * xt + p22
+        s = ph0 + xt * ph1 + ph2 + r
+        inv = 1.0 / s
+        e = y[t] - (m0_ + m1 * xt + m2)
+        k0 = ph0 * inv
+        k1 = ph1 * inv
+        k2 = ph2 * inv
+        m0_ += k0 * e
+        m1 += k1 * e
+        m2 += k2 * e
+        p00 -= k0 * ph0
+        p01 -= k0 * ph1
+        p02 -= k0 * ph2
+        p11 -= k1 * ph1
+        p12 -= k1 * ph2
+        p22 -= k2 * ph2
         if store:
-            states[t, 0] = m[0]
-            states[t, 1] = m[1]
-            states[t, 2] = m[2]
-            s_var[t] = p[2, 2]
+            states[t, 0] = m0_
+            states[t, 1] = m1
+            states[t, 2] = m2
+            s_var[t] = p22
             innov[t] = e
             svar[t] = s
         if t >= warmup:
-            q_sum += e * e / s
+            q_sum += e * e * inv
             mantissa *= s
             if (t & _RENORMALISE) == 0:
                 mantissa, step = math.frexp(mantissa)
