@@ -13,6 +13,7 @@ import pytest
 from statsmodels.tools.numdiff import approx_hess_cs
 from statsmodels.tsa.statespace.mlemodel import MLEModel
 
+from astra.errors import InputError
 from astra.statarb import kalman as kalman_module
 from astra.statarb._inference import LOG, delta_std_errors
 from astra.statarb.kalman import _ols_prior, fit_kalman, kalman_filter, refilter
@@ -197,3 +198,29 @@ def test_kalman_filter_docstring_example():
     for test in finder.find(kalman_module.kalman_filter, "kalman_filter", globs={"np": np, **vars(kalman_module)}):
         runner.run(test)
     assert runner.failures == 0 and runner.tries > 0
+
+
+def test_result_memory_is_reused_only_when_nothing_views_it():
+    from astra.statarb.kalman import _PATHS
+
+    y, x, _ = simulate_kalman2(n=613, seed=8)  # a length no other test uses: the pool is per process
+    reference = kalman_filter(y, x, q_beta=1e-5)
+    expected = {k: getattr(reference, k).copy() for k in ("alpha", "beta", "spread", "zscore", "innovation")}
+    first = kalman_filter(y * 1.5, x, q_beta=1e-5)
+    block = id(first.beta.base)
+    kept = first.zscore  # a column still in use: its memory must not be handed out
+    del first
+    second = kalman_filter(y, x, q_beta=1e-5)
+    assert id(second.beta.base) != block and not np.shares_memory(kept, second.zscore)
+    del kept, second
+    third = kalman_filter(y, x, q_beta=1e-5)  # nothing views the first block now: reused
+    assert id(third.beta.base) == block
+    for key, values in expected.items():
+        np.testing.assert_array_equal(getattr(third, key), values)  # same numbers as fresh memory
+    # out= buffers are filled in place and give the same result
+    buffers = {k: np.full(len(y), 7.0) for k in _PATHS}
+    filled = kalman_filter(y, x, q_beta=1e-5, out=buffers)
+    assert filled.beta is buffers["beta"] or np.shares_memory(filled.beta, buffers["beta"])
+    np.testing.assert_array_equal(buffers["zscore"], expected["zscore"])
+    with pytest.raises(InputError, match="out"):
+        kalman_filter(y, x, out={"beta": np.empty(3)})

@@ -19,6 +19,8 @@ first ``warmup`` bars form the prior and are not scored.
 from __future__ import annotations
 
 import math
+import sys
+import threading
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -196,9 +198,43 @@ def _run3(y, x, warmup, qa_rel, qb_rel, r_rel, phi, scale=None, outputs=None):
 _PATHS = ("alpha", "beta", "spread", "zscore", "innovation", "innovation_var")
 
 
+class _BlockPool:
+    """Blocks of the six result paths, reused once no result views them any more.
+
+    Fresh memory is paid in page faults (on this class of machine, as much as the filter itself
+    at 10⁶ bars); a block whose only references are the pool's own is free to hand out again,
+    so a loop of ``kalman_filter`` calls that drops each result reuses its memory (two blocks
+    alternate when each result lives until the next call returns). A block still viewed by any
+    array (a result, a column kept, a frame built without a copy) is never reused. The pool tracks
+    at most ``limit_bytes`` (oldest forgotten first: their arrays stay valid), so at most that
+    much memory outlives the results.
+    """
+
+    def __init__(self, limit_bytes: int = 128 * 2**20):
+        self.limit = limit_bytes
+        self.blocks: list[np.ndarray] = []
+        self.lock = threading.Lock()
+
+    def take(self, n: int) -> np.ndarray:
+        with self.lock:
+            for i in range(len(self.blocks)):
+                # free when the only references are the pool's list and getrefcount's argument
+                if self.blocks[i].shape[1] == n and sys.getrefcount(self.blocks[i]) <= 2:
+                    return self.blocks[i]
+            block = np.empty((len(_PATHS), n))
+            if block.nbytes <= self.limit:
+                while self.blocks and sum(b.nbytes for b in self.blocks) + block.nbytes > self.limit:
+                    self.blocks.pop(0)  # the oldest goes (still valid for whoever views it)
+                self.blocks.append(block)
+            return block
+
+
+_POOL = _BlockPool()
+
+
 def _path_buffers(n: int, out: dict | None) -> list[np.ndarray]:
     if out is None:
-        return [np.empty(n) for _ in _PATHS]
+        return list(_POOL.take(n))
     missing = [k for k in _PATHS if k not in out]
     if missing:
         raise InputError(f"out needs arrays {', '.join(missing)}")
