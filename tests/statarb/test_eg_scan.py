@@ -109,7 +109,7 @@ def test_late_listings_do_not_cut_other_pairs(ragged):
     for a, b in touched:
         pair = logs[[a, b]].dropna()
         row = table.loc[(a, b)]
-        assert row.bars == len(pair) and row.start == pair.index[0]
+        assert row.bars == len(pair) and row.start == pair.index[0].date().isoformat()
         stat, pvalue, _ = coint(pair[a], pair[b], maxlag=1, autolag=None)
         assert row.eg_stat == pytest.approx(stat, rel=1e-8)
         assert row.p_value == pytest.approx(pvalue, abs=1e-8)

@@ -18,7 +18,6 @@ Many pairs means many tests: q-values control the false-discovery rate
 from __future__ import annotations
 
 import itertools
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -177,7 +176,7 @@ class ScanResult:
 
     ``table`` (index ``rank``, 1 = most significant): ``y``, ``x``, ``eg_stat``, ``p_value``,
     ``q_value``, ``beta``, ``half_life_bars``, ``spread_vol``, ``bars`` (the pair's common
-    bars), ``lags`` (ADF lags used), ``start``/``end`` (its first and last common bar).
+    bars), ``lags`` (ADF lags used), ``start``/``end`` (its first and last common bar, ISO text).
     ``lags`` (the field) is the maximum lag asked (``None``: Schwert's rule), ``bars`` the
     panel's rows; ``skipped`` pairs were not tested (``notes`` say why).
     """
@@ -202,11 +201,7 @@ class ScanResult:
         return self.table.copy()
 
     def to_dict(self) -> dict[str, Any]:
-        table = self.table.copy()
-        for col in ("start", "end"):
-            if col in table:
-                table[col] = [_iso(v) for v in table[col]]
-        rows = table.replace({np.inf: None, -np.inf: None}).to_dict(orient="records")
+        rows = self.table.replace({np.inf: None, -np.inf: None}).to_dict(orient="records")
         return {
             "pairs_tested": self.tested,
             "pairs_skipped": self.skipped,
@@ -223,11 +218,13 @@ class ScanResult:
         }
 
 
-def _iso(value) -> str | None:
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
-        return None
-    stamp = pd.Timestamp(value)
-    return stamp.date().isoformat() if stamp == stamp.normalize() and stamp.tzinfo is None else stamp.isoformat()
+def _iso_labels(index: pd.Index, positions: np.ndarray) -> np.ndarray:
+    """Labels of ``index`` at ``positions`` as text: ISO dates for daily bars, ISO times otherwise."""
+    labels = index[positions]
+    if isinstance(labels, pd.DatetimeIndex):
+        daily = labels.tz is None and bool((labels == labels.normalize()).all())
+        return np.asarray(labels.strftime("%Y-%m-%d") if daily else labels.map(pd.Timestamp.isoformat), dtype=object)
+    return np.asarray(labels.astype(str), dtype=object)
 
 
 def scan(
@@ -393,8 +390,8 @@ def _scan_result(index, names, pairs, stats, *, fdr, maxlag, trend, autolag, lev
             "spread_vol": stats["spread_vol"][rows],
             "bars": stats["bars"][rows],
             "lags": stats["lags"][rows],
-            "start": stamps[stats["first_bar"][rows]],
-            "end": stamps[stats["last_bar"][rows]],
+            "start": _iso_labels(stamps, stats["first_bar"][rows]),
+            "end": _iso_labels(stamps, stats["last_bar"][rows]),
         },
         index=pd.RangeIndex(1, len(rows) + 1, name="rank"),
     )
