@@ -13,7 +13,11 @@ the *filtered spread state* divided by its own model standard deviation
 
 Noise parameters are relative to the observation variance ``r`` and the
 likelihood is concentrated over ``r`` (see :mod:`astra.statarb._kernels`); the
-first ``warmup`` bars form the prior and are not scored.
+first ``warmup`` bars form the prior and are not scored. With the scale given
+(``scale=``, :func:`refilter`) the log-likelihood is the full Gaussian one,
+``−½(n log 2π + Σ log(σ² S*_t) + Σ e_t²/(σ² S*_t))``, not the concentrated form.
+:func:`fit_kalman` reports standard errors of the fitted parameters from the
+observed information (:mod:`astra.statarb._inference`).
 """
 
 from __future__ import annotations
