@@ -164,73 +164,70 @@ def _adf(e, d, n, maxlag, autolag, gram, rhs, z, chol):  # pragma: no cover
 
 
 @numba.njit(cache=True, nogil=True, fastmath=_FAST)
-def _detrend(y, x, n, n_det, ty, tx):  # pragma: no cover
-    """``ty``, ``tx``: the legs minus their projections on the first ``n_det`` Gram polynomials
-    (orthonormal on bars 0..n−1: 1/√n, u·s1, (u² − c)·s2 with u = t − (n−1)/2). Returns the
-    projections' coefficients of y and x, the constants ``(s1, s2)`` and whether a leg is constant."""
+def _detrend(v, n, n_det, out, coef):  # pragma: no cover
+    """``out[:n]``: ``v[:n]`` minus its projection on the first ``n_det`` Gram polynomials
+    (orthonormal on bars 0..n−1: 1/√n, u·s1, (u² − c)·s2 with u = t − (n−1)/2), whose
+    coefficients go to ``coef``. Returns ``(Σ out², total sum of squares for R², constant?)``:
+    the latter centred when there is a constant (``Σ out² + Σ_{j≥1} coef_j²``), else ``Σ v²``."""
     mid = 0.5 * (n - 1)
     c = (n * n - 1.0) / 12.0
     q0 = 1.0 / math.sqrt(n)
     s1 = 1.0 / math.sqrt(n * c)
     s2 = 1.0 / math.sqrt(n * (n * n - 1.0) * (n * n - 4.0) / 180.0) if n > 2 else 0.0
-    cy = np.zeros(3)
-    cx = np.zeros(3)
-    y_min, y_max, x_min, x_max = y[0], y[0], x[0], x[0]
-    sy = 0.0
-    sx = 0.0
+    coef[0] = 0.0
+    coef[1] = 0.0
+    coef[2] = 0.0
+    v_min = v[0]
+    v_max = v[0]
+    total = 0.0
     for t in range(n):
-        y_min, y_max = min(y_min, y[t]), max(y_max, y[t])
-        x_min, x_max = min(x_min, x[t]), max(x_max, x[t])
-        sy += y[t]
-        sx += x[t]
-    cy[0], cx[0] = sy * q0, sx * q0
+        v_min = min(v_min, v[t])
+        v_max = max(v_max, v[t])
+        total += v[t]
+    if n_det > 0:
+        coef[0] = total * q0
     if n_det > 1:
         for t in range(n):
             u = t - mid
-            cy[1] += u * s1 * y[t]
-            cx[1] += u * s1 * x[t]
+            coef[1] += u * s1 * v[t]
             if n_det > 2:
-                w = (u * u - c) * s2
-                cy[2] += w * y[t]
-                cx[2] += w * x[t]
-    my = cy[0] * q0 if n_det > 0 else 0.0
-    mx = cx[0] * q0 if n_det > 0 else 0.0
+                coef[2] += (u * u - c) * s2 * v[t]
+    mean = coef[0] * q0
     for t in range(n):
-        ty[t] = y[t] - my
-        tx[t] = x[t] - mx
+        out[t] = v[t] - mean
     if n_det > 1:
         for t in range(n):
             u = t - mid
-            w = (u * u - c) * s2
-            ty[t] -= cy[1] * u * s1 + (cy[2] * w if n_det > 2 else 0.0)
-            tx[t] -= cx[1] * u * s1 + (cx[2] * w if n_det > 2 else 0.0)
-    return cy, cx, q0, s1, s2, y_min == y_max or x_min == x_max
+            out[t] -= coef[1] * u * s1 + (coef[2] * (u * u - c) * s2 if n_det > 2 else 0.0)
+    ss = _dot(out, 0, out, 0, n)
+    tss = ss
+    for j in range(1, n_det):
+        tss += coef[j] * coef[j]
+    return ss, tss, v_min == v_max
 
 
 @numba.njit(cache=True, nogil=True, fastmath=_FAST)
-def _one_pair(y, x, n, ty, tx, e, d, n_det, maxlag, autolag, gram, rhs, z, chol):  # pragma: no cover
-    """Statistic, β, intercept, AR(1) φ of the residual, its RMS, lag used and status for ``y[:n]``, ``x[:n]``."""
+def _intercept_basis(n, n_det, basis):  # pragma: no cover
+    """The Gram polynomials at statsmodels' t = 0 (our bar −1): its constant is ``Σ γ_j basis_j``."""
+    u = -1.0 - 0.5 * (n - 1)
+    c = (n * n - 1.0) / 12.0
+    basis[0] = 1.0 / math.sqrt(n)
+    basis[1] = u / math.sqrt(n * c)
+    basis[2] = (u * u - c) / math.sqrt(n * (n * n - 1.0) * (n * n - 4.0) / 180.0) if n > 2 else 0.0
+    for j in range(n_det, 3):
+        basis[j] = 0.0
+
+
+@numba.njit(cache=True, nogil=True, fastmath=_FAST)
+def _one_pair(ty, tx, n, syy, tss, sxx, cy, cx, basis, e, d, maxlag, autolag, gram, rhs, z, chol):  # pragma: no cover
+    """Statistic, β, intercept, AR(1) φ of the residual, its RMS, lag used and status of one pair
+    from its detrended legs ``ty[:n]``, ``tx[:n]`` (sums of squares ``syy``, ``sxx``; ``tss`` for R²)."""
     nan = math.nan
-    cy, cx, q0, s1, s2, constant = _detrend(y, x, n, n_det, ty, tx)
-    if constant:
-        return nan, nan, nan, nan, nan, -1, CONSTANT
-    sxx = _dot(tx, 0, tx, 0, n)
-    sxy = _dot(tx, 0, ty, 0, n)
-    syy = _dot(ty, 0, ty, 0, n)
     if sxx <= 0.0 or syy <= 0.0:
         return nan, nan, nan, nan, nan, -1, CONSTANT
+    sxy = _dot(tx, 0, ty, 0, n)
     b = sxy / sxx
-    intercept = 0.0
-    if n_det > 0:  # statsmodels' constant: the deterministic part at its t = 0 (our bar −1)
-        u = -1.0 - 0.5 * (n - 1)
-        c = (n * n - 1.0) / 12.0
-        basis = (q0, u * s1, (u * u - c) * s2)
-        for j in range(n_det):
-            intercept += (cy[j] - b * cx[j]) * basis[j]
-    # R² as statsmodels: centred with a constant (Σ(y − ȳ)² = Σỹ² + the trend terms' share), else uncentred
-    tss = syy
-    for j in range(1, n_det):
-        tss += cy[j] * cy[j]
+    intercept = (cy[0] - b * cx[0]) * basis[0] + (cy[1] - b * cx[1]) * basis[1] + (cy[2] - b * cx[2]) * basis[2]
     collinear = 1.0 - max(syy - b * sxy, 0.0) / tss >= _COLLINEAR_R2
     for t in range(n):
         e[t] = ty[t] - b * tx[t]
@@ -252,13 +249,14 @@ def _one_pair(y, x, n, ty, tx, e, d, n_det, maxlag, autolag, gram, rhs, z, chol)
 def eg_pairs(values, complete, first, second, n_det, maxlag, autolag, min_overlap, chunk):  # pragma: no cover
     """Engle–Granger for each pair ``(first[p], second[p])`` of rows of ``values`` (names × bars, NaN = no value).
 
-    ``complete[i]`` says row ``i`` has no NaN (its bars are used as they are); otherwise a
-    pair uses only the bars where both rows have a value. Returns per pair: statistic, β,
-    intercept, residual AR(1) φ, residual RMS, common bars, first and last common bar,
-    lag used and a status code (:data:`STATUS`; statistics are NaN unless ``OK`` or collinear).
+    ``complete[i]`` says row ``i`` has no NaN: its bars are used as they are and its detrended
+    series is computed once for all its pairs; otherwise a pair uses only the bars where both
+    rows have a value. Returns per pair: statistic, β, intercept, residual AR(1) φ, residual RMS,
+    common bars, first and last common bar, lag used and a status code (:data:`STATUS`;
+    statistics are NaN unless ``OK`` or collinear).
     """
     pairs = first.shape[0]
-    t_len = values.shape[1]
+    names, t_len = values.shape
     stat = np.full(pairs, np.nan)
     beta = np.full(pairs, np.nan)
     alpha = np.full(pairs, np.nan)
@@ -269,8 +267,23 @@ def eg_pairs(values, complete, first, second, n_det, maxlag, autolag, min_overla
     hi = np.full(pairs, -1, dtype=np.int64)
     used = np.full(pairs, -1, dtype=np.int64)
     status = np.zeros(pairs, dtype=np.int64)
-    k_max = (maxlag if maxlag >= 0 else schwert_maxlag(t_len)) + 1
-    k_max = max(k_max, 1)
+    k_max = max((maxlag if maxlag >= 0 else schwert_maxlag(t_len)) + 1, 1)
+    # complete names, detrended once (only those some pair uses)
+    needed = np.zeros(names, dtype=np.bool_)
+    for p in range(pairs):
+        needed[first[p]] = complete[first[p]]
+        needed[second[p]] = complete[second[p]]
+    det = np.empty((names, t_len if t_len > 0 else 1))
+    coef = np.zeros((names, 3))
+    ss = np.zeros(names)
+    tss = np.zeros(names)
+    flat = np.zeros(names, dtype=np.bool_)
+    for i in numba.prange(names):
+        if needed[i] and t_len > 2:
+            ss[i], tss[i], flat[i] = _detrend(values[i], t_len, n_det, det[i], coef[i])
+    basis_full = np.zeros(3)
+    if t_len > 2:
+        _intercept_basis(t_len, n_det, basis_full)
     chunks = (pairs + chunk - 1) // chunk
     for c in numba.prange(chunks):
         yb = np.empty(t_len)
@@ -279,6 +292,9 @@ def eg_pairs(values, complete, first, second, n_det, maxlag, autolag, min_overla
         tx = np.empty(t_len)
         e = np.empty(t_len)
         d = np.empty(t_len)
+        cy = np.zeros(3)
+        cx = np.zeros(3)
+        basis = np.zeros(3)
         gram = np.empty((k_max, k_max))
         rhs = np.empty(k_max)
         z = np.empty(k_max)
@@ -287,11 +303,18 @@ def eg_pairs(values, complete, first, second, n_det, maxlag, autolag, min_overla
             i = first[p]
             j = second[p]
             if complete[i] and complete[j]:
-                y = values[i]
-                x = values[j]
                 n = t_len
+                nobs[p] = n
                 lo[p] = 0
                 hi[p] = t_len - 1
+                if n < min_overlap:
+                    status[p] = TOO_SHORT
+                    continue
+                if flat[i] or flat[j]:
+                    status[p] = CONSTANT
+                    continue
+                out = _one_pair(det[i], det[j], n, ss[i], tss[i], ss[j], coef[i], coef[j], basis_full, e, d,
+                                maxlag, autolag, gram, rhs, z, chol)  # fmt: skip
             else:
                 n = 0
                 for t in range(t_len):
@@ -304,18 +327,17 @@ def eg_pairs(values, complete, first, second, n_det, maxlag, autolag, min_overla
                         yb[n] = yt
                         xb[n] = xt
                         n += 1
-                y = yb
-                x = xb
-            nobs[p] = n
-            if n < min_overlap:
-                status[p] = TOO_SHORT
-                continue
-            s, b, a, f, r, u, code = _one_pair(y, x, n, ty, tx, e, d, n_det, maxlag, autolag, gram, rhs, z, chol)
-            stat[p] = s
-            beta[p] = b
-            alpha[p] = a
-            phi[p] = f
-            rms[p] = r
-            used[p] = u
-            status[p] = code
+                nobs[p] = n
+                if n < min_overlap:
+                    status[p] = TOO_SHORT
+                    continue
+                syy, tss_y, flat_y = _detrend(yb, n, n_det, ty, cy)
+                sxx, _, flat_x = _detrend(xb, n, n_det, tx, cx)
+                if flat_y or flat_x:
+                    status[p] = CONSTANT
+                    continue
+                _intercept_basis(n, n_det, basis)
+                out = _one_pair(ty, tx, n, syy, tss_y, sxx, cy, cx, basis, e, d, maxlag, autolag, gram, rhs, z,
+                                chol)  # fmt: skip
+            stat[p], beta[p], alpha[p], phi[p], rms[p], used[p], status[p] = out
     return stat, beta, alpha, phi, rms, nobs, lo, hi, used, status
