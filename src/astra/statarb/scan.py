@@ -218,13 +218,12 @@ class ScanResult:
         }
 
 
-def _iso_labels(index: pd.Index, positions: np.ndarray) -> np.ndarray:
-    """Labels of ``index`` at ``positions`` as text: ISO dates for daily bars, ISO times otherwise."""
-    labels = index[positions]
-    if isinstance(labels, pd.DatetimeIndex):
-        daily = labels.tz is None and bool((labels == labels.normalize()).all())
-        return np.asarray(labels.strftime("%Y-%m-%d") if daily else labels.map(pd.Timestamp.isoformat), dtype=object)
-    return np.asarray(labels.astype(str), dtype=object)
+def _iso_text(index: pd.Index) -> np.ndarray:
+    """The index as text, once: ISO dates for daily bars, ISO times otherwise."""
+    if isinstance(index, pd.DatetimeIndex):
+        daily = index.tz is None and bool((index == index.normalize()).all())
+        return np.asarray(index.strftime("%Y-%m-%d") if daily else index.map(pd.Timestamp.isoformat), dtype=object)
+    return np.asarray(index.astype(str), dtype=object)
 
 
 def scan(
@@ -377,7 +376,7 @@ def _scan_result(index, names, pairs, stats, *, fdr, maxlag, trend, autolag, lev
     order = np.lexsort((stats["stat"][keep], stats["pvalue"][keep]))  # p-value, then statistic
     rows = keep[order]
     labels = np.asarray(names, dtype=object)
-    stamps = pd.Index(index)
+    stamps = _iso_text(pd.Index(index))
     table = pd.DataFrame(
         {
             "y": labels[pairs[rows, 0]],
@@ -390,8 +389,8 @@ def _scan_result(index, names, pairs, stats, *, fdr, maxlag, trend, autolag, lev
             "spread_vol": stats["spread_vol"][rows],
             "bars": stats["bars"][rows],
             "lags": stats["lags"][rows],
-            "start": _iso_labels(stamps, stats["first_bar"][rows]),
-            "end": _iso_labels(stamps, stats["last_bar"][rows]),
+            "start": stamps[stats["first_bar"][rows]],
+            "end": stamps[stats["last_bar"][rows]],
         },
         index=pd.RangeIndex(1, len(rows) + 1, name="rank"),
     )
