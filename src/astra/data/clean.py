@@ -138,15 +138,16 @@ class DataQuality:
         """
         unit = "sessions" if self.interval == "1d" else "minutes"
         late = self.late_listings
-        listing = ""
+        ragged = ""
         if late:
             shown = ", ".join(f"{t.ticker} from {(t.first or '')[:10]}" for t in late[:3])
-            listing = f" ({shown}{f' and {len(late) - 3} more' if len(late) > 3 else ''})"
-        complete = "" if self.complete_rows is None else f"; {self.complete_rows} {unit} have every ticker"
+            more = f" and {len(late) - 3} more" if len(late) > 3 else ""
+            ragged = f", {self.pre_listing} before a listing ({shown}{more})"
+        if self.complete_rows is not None and self.complete_rows < self.rows_out:
+            ragged += f"; {self.complete_rows} {unit} have every ticker"
         return (
             f"{self.rows_out} {self.calendar} {unit}, {len(self.tickers)} tickers: {self.filled} values "
-            f"forward-filled (limit {self.fill_limit}), {self.unfilled} left missing in a history, "
-            f"{self.pre_listing} before a listing{listing}{complete}; "
+            f"forward-filled (limit {self.fill_limit}), {self.unfilled} left missing in a history{ragged}; "
             f"{self.off_calendar_rows} off-calendar rows dropped"
         )
 
