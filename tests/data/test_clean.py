@@ -131,3 +131,133 @@ def test_returns_simple_and_log_against_hand_values():
     np.testing.assert_allclose(log[:2], [np.log(1.1), np.log(0.9)])
     with pytest.raises(InputError):
         returns(prices, "arith")
+
+
+# ---------------------------------------------------------------- ragged panels: pre-listing gaps and alignment
+@pytest.fixture(scope="module")
+def late_listings():
+    """The sample's 20 stocks from 1995 with two of them listed late (the issue's 20-name file)."""
+    from astra.data import load_prices
+    from astra.data.providers.sample import sample_tickers
+
+    names = [t for t in sample_tickers() if t != "SP500"]
+    raw = load_prices(names, "sample", start="1995-01-01", clean=False)
+    prices = raw.prices.copy()
+    prices.loc[prices.index < "2019-05-10", names[4]] = np.nan
+    prices.loc[prices.index < "2008-03-03", names[9]] = np.nan
+    return raw.with_prices(prices), names[4], names[9]
+
+
+def test_quality_report_counts_pre_listing_gaps(late_listings):
+    data, latest, other = late_listings
+    out = clean_prices(data)
+    q = out.quality
+    # hand count: rows before each ticker's first price in the cleaned frame, and complete rows
+    expected = {t: int(out.prices[t].notna().to_numpy().argmax()) for t in out.prices.columns}
+    assert {t.ticker: t.leading_missing for t in q.tickers} == expected
+    assert q.pre_listing == expected[latest] + expected[other] > 0
+    assert q.complete_rows == len(out.prices.dropna())
+    assert [t.ticker for t in q.late_listings] == [latest, other]
+    line = q.summary()
+    assert f"{q.pre_listing} before a listing ({latest} from 2019-05-10, {other} from 2008-03-03)" in line
+    assert f"{q.complete_rows} sessions have every ticker" in line
+    assert q.to_dict()["pre_listing"] == q.pre_listing
+
+
+def test_common_alignment_says_what_it_drops_and_who_limits_it(late_listings):
+    from astra.data import align_returns
+
+    data, latest, _ = late_listings
+    daily = returns(clean_prices(data).prices)
+    aligned = align_returns(daily)
+    reference = daily.dropna()  # pandas: the rows where every name has a return
+    pd.testing.assert_frame_equal(aligned.returns, reference)
+    with_any = daily.notna().any(axis=1).sum()
+    assert aligned.dropped == with_any - len(reference) and aligned.rows_in == with_any
+    assert aligned.start_limited_by == (latest,) and aligned.end_limited_by == ()
+    assert f"{len(reference)} of {with_any} days" in aligned.note and latest in aligned.note
+    pd.testing.assert_frame_equal(aligned.covariance(), reference.cov())
+
+
+def test_pairwise_covariance_is_psd_and_equals_the_sample_covariance_without_gaps(late_listings):
+    from astra.data import align_returns, pairwise_covariance
+
+    data, _, _ = late_listings
+    daily = returns(clean_prices(data).prices)
+    complete = daily.dropna()
+    # no gaps: the pairwise estimate is the ordinary sample covariance (pandas)
+    np.testing.assert_allclose(pairwise_covariance(complete).to_numpy(), complete.cov().to_numpy(), rtol=1e-12,
+                               atol=1e-18)  # fmt: skip
+    aligned = align_returns(daily, "pairwise")
+    assert len(aligned.returns) == aligned.rows_in and aligned.dropped == 0
+    cov = aligned.covariance().to_numpy()
+    assert np.linalg.eigvalsh(cov)[0] >= -1e-15
+    # reference: pandas' pairwise-complete covariance (variances from each name's whole history),
+    # its correlation projected by statsmodels' corr_nearest, rescaled by those variances
+    reference = daily.cov().to_numpy()
+    sd = np.sqrt(np.diag(reference))
+    np.testing.assert_allclose(np.diag(cov), sd**2, rtol=1e-12)
+    nearest = nearest_by_statsmodels(reference / np.outer(sd, sd))
+    np.testing.assert_allclose(cov / np.outer(sd, sd), nearest, atol=1e-6)
+
+
+def nearest_by_statsmodels(corr):
+    import warnings
+
+    from statsmodels.stats.correlation_tools import corr_nearest
+    from statsmodels.tools.sm_exceptions import IterationLimitWarning
+
+    with warnings.catch_warnings():  # its clipping iteration stops on a count, near the fixed point
+        warnings.simplefilter("ignore", IterationLimitWarning)
+        return corr_nearest(corr, threshold=1e-15, n_fact=200)
+
+
+def test_pairwise_covariance_projects_an_indefinite_hand_example():
+    # Three names whose pairwise correlations (+0.9, +0.9, −0.9 on their common days) cannot
+    # all hold at once: the pairwise matrix is indefinite (eigenvalue 1 − 0.9·… < 0).
+    from astra.data import pairwise_covariance
+
+    rng = np.random.default_rng(0)
+    n = 300
+    f = rng.normal(size=(3, n))
+    a = np.r_[f[0], f[1], np.full(n, np.nan)]
+    b = np.r_[0.9 * f[0] + 0.436 * f[2], np.full(n, np.nan), f[1] * -0.9 + 0.436 * rng.normal(size=n)]
+    c = np.r_[np.full(n, np.nan), 0.9 * f[1] + 0.436 * f[2][:n], f[1]]
+    frame = pd.DataFrame({"A": a, "B": b, "C": 2.0 * c})
+    raw = frame.cov()
+    corr = raw / np.sqrt(np.outer(np.diag(raw), np.diag(raw)))
+    assert np.linalg.eigvalsh(corr.to_numpy())[0] < -0.1  # indefinite as estimated pairwise
+    cov = pairwise_covariance(frame, min_overlap=100).to_numpy()
+    sd = np.sqrt(np.diag(raw.to_numpy()))
+    np.testing.assert_allclose(np.diag(cov), sd**2, rtol=1e-12)  # variances kept
+    ours = cov / np.outer(sd, sd)
+    assert np.linalg.eigvalsh(ours)[0] >= -1e-12
+    # statsmodels' nearest correlation (iterative eigenvalue clipping, converges to Higham's answer)
+    np.testing.assert_allclose(ours, nearest_by_statsmodels(corr.to_numpy()), atol=1e-5)
+
+
+def test_nearest_correlation_published_example():
+    # Higham (2002), "Computing the nearest correlation matrix", IMA J. Numer. Anal. 22: for
+    # A = [1 1 0; 1 1 1; 0 1 1] the nearest correlation matrix has off-diagonals 0.7607, 0.1573.
+    from astra.data import nearest_correlation
+
+    x = nearest_correlation([[1, 1, 0], [1, 1, 1], [0, 1, 1]])
+    np.testing.assert_allclose(x, [[1, 0.7607, 0.1573], [0.7607, 1, 0.7607], [0.1573, 0.7607, 1]], atol=5e-5)
+    assert np.linalg.eigvalsh(x)[0] >= -1e-14
+    valid = np.array([[1.0, 0.3], [0.3, 1.0]])
+    np.testing.assert_array_equal(nearest_correlation(valid), valid)  # already a correlation matrix
+
+
+def test_alignment_bad_input():
+    from astra.data import align_returns, pairwise_covariance
+
+    days = pd.date_range("2024-01-01", periods=80, freq="B")
+    frame = pd.DataFrame({"A": np.sin(np.arange(80)), "B": np.r_[np.full(70, np.nan), np.cos(np.arange(10))]},
+                         index=days)  # fmt: skip
+    with pytest.raises(InputError, match="align"):
+        align_returns(frame, "outer")
+    with pytest.raises(InputError, match="A and B have 10 common days"):
+        align_returns(frame, "pairwise", min_overlap=20)
+    with pytest.raises(InputError, match="min_overlap = 60"):
+        pairwise_covariance(frame)
+    assert align_returns(frame).start_limited_by == ("B",)

@@ -207,8 +207,8 @@ def test_sweep_cells_equal_single_backtests():
     y, x, beta, z = random_pair()
     entries, exits = parse_range("1.5:2.5:0.5", "--entry"), parse_range("0:1:0.5", "--exit")
     assert entries.tolist() == [1.5, 2.0, 2.5] and exits.tolist() == [0.0, 0.5, 1.0]
-    rules = SignalRules(entry=2, exit=0.5, stop=4, warmup=0)
-    grid = sweep(y, x, beta, z, entries, exits, rules, cost_bps=1.0).table
+    grid = sweep(y, x, beta, z, entries, exits, stop=4, warmup=0, cost_bps=1.0).table
+    assert grid.index.name == "cell"
     for _, cell in grid.sample(4, random_state=0).iterrows():
         one = backtest(y, x, beta, hold_positions(z, SignalRules(entry=cell.entry, exit=cell.exit, stop=4, warmup=0)))
         assert cell.total_return == pytest.approx(one.bars["pnl"].sum() / 1e6, rel=1e-9, abs=1e-12)

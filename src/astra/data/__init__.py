@@ -8,6 +8,12 @@ Two entry points serve every interface:
   crash-safe :class:`~astra.data.store.PriceStore` and served from it offline.
 * :func:`load_rates`: ``irx``, ``flat:R``, ``csv:PATH`` or ``synthetic`` →
   :class:`RateSeries` (decimal money-market yield on XNYS sessions).
+
+Prices stay ragged (a later listing is NaN before its first price, counted in the
+quality report as pre-listing); :func:`returns` keeps the panel and
+:func:`align_returns` puts names on common days (saying what it drops and which
+ticker limits the window) or estimates a pairwise covariance made positive
+semi-definite.
 """
 
 from __future__ import annotations
@@ -19,18 +25,30 @@ import pandas as pd
 
 from astra.config import SourceSpec, parse_source
 from astra.data._frame import PriceData, PriceMeta, check_interval
-from astra.data.clean import DataQuality, clean_prices, returns
+from astra.data.clean import (
+    AlignedReturns,
+    DataQuality,
+    align_returns,
+    clean_prices,
+    nearest_correlation,
+    pairwise_covariance,
+    returns,
+)
 from astra.data.rates import RateSeries, flat_rate, parse_rate_source, rate_from_csv, synthetic_rate
 from astra.errors import DataUnavailable, InputError
 
 __all__ = [
+    "AlignedReturns",
     "DataQuality",
     "PriceData",
     "PriceMeta",
     "RateSeries",
+    "align_returns",
     "clean_prices",
     "load_prices",
     "load_rates",
+    "nearest_correlation",
+    "pairwise_covariance",
     "returns",
 ]
 

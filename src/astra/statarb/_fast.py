@@ -1,8 +1,8 @@
-"""Numba kernels for the pair scan and the fused signal + P&L path used by sweeps.
+"""Numba kernels for the fused signal + P&L path used by sweeps.
 
-Array-only (no pandas); the public modules convert at the edge. Every kernel has
-a reference in the tests: the scan against statsmodels ``coint``, the fused P&L
-against :func:`astra.statarb.backtest.backtest`.
+Array-only (no pandas); the public modules convert at the edge. The fused P&L has its
+reference in the tests: :func:`astra.statarb.backtest.backtest`. (The pair scan's kernel
+is :mod:`astra.statarb._eg`.)
 """
 
 from __future__ import annotations
@@ -13,70 +13,7 @@ import numpy as np
 from astra.statarb.backtest import size_spread
 from astra.statarb.signals import hold_step
 
-__all__ = ["eg_pairs", "fused_pnl", "sweep_grid"]
-
-
-@numba.njit(cache=True, nogil=True, parallel=True)
-def eg_pairs(logp, first, second, lags):  # pragma: no cover
-    """Engle-Granger statistic, beta, alpha, AR(1) coefficient and residual sd for each pair (rows of ``logp``)."""
-    n_pairs = first.shape[0]
-    t_len = logp.shape[1]
-    k = lags + 1
-    stat = np.empty(n_pairs)
-    beta = np.empty(n_pairs)
-    alpha = np.empty(n_pairs)
-    phi = np.empty(n_pairs)
-    sd = np.empty(n_pairs)
-    for p in numba.prange(n_pairs):
-        y = logp[first[p]]
-        x = logp[second[p]]
-        xm = x.mean()
-        ym = y.mean()
-        sxx = 0.0
-        sxy = 0.0
-        for t in range(t_len):
-            sxx += (x[t] - xm) ** 2
-            sxy += (x[t] - xm) * (y[t] - ym)
-        b = sxy / sxx
-        beta[p] = b
-        alpha[p] = ym - b * xm
-        e = np.empty(t_len)
-        for t in range(t_len):
-            e[t] = (y[t] - ym) - b * (x[t] - xm)
-        de = np.empty(t_len - 1)
-        for t in range(t_len - 1):
-            de[t] = e[t + 1] - e[t]
-        gram = np.zeros((k, k))
-        rhs = np.zeros(k)
-        tss = 0.0
-        row = np.empty(k)
-        nobs = t_len - 1 - lags
-        for i in range(lags, t_len - 1):
-            target = de[i]
-            row[0] = e[i]
-            for j in range(1, k):
-                row[j] = de[i - j]
-            for a in range(k):
-                rhs[a] += row[a] * target
-                for c in range(k):
-                    gram[a, c] += row[a] * row[c]
-            tss += target * target
-        coef = np.linalg.solve(gram, rhs)
-        ssr = tss - np.dot(coef, rhs)
-        sigma2 = ssr / (nobs - k)
-        inv = np.linalg.inv(gram)
-        stat[p] = coef[0] / np.sqrt(sigma2 * inv[0, 0])
-        num = 0.0
-        den = 0.0
-        ss = 0.0
-        for t in range(1, t_len):
-            num += e[t] * e[t - 1]
-            den += e[t - 1] * e[t - 1]
-        for t in range(t_len):
-            ss += e[t] * e[t]
-        phi[p] = num / den
-        sd[p] = np.sqrt(ss / (t_len - 1))  # residual mean is 0 (OLS with a constant)
-    return stat, beta, alpha, phi, sd
+__all__ = ["fused_pnl", "sweep_grid"]
 
 
 @numba.njit(cache=True, nogil=True)

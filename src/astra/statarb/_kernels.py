@@ -8,54 +8,116 @@ Variances are given *relative to* a common scale σ² (``kalman2``: the observat
 variance, ``r = 1``; ``kalman3``: the spread's innovation variance, ``q_s = 1``, so
 that a pair with no observation noise, ``r → 0``, stays inside the parameter space),
 and the prior covariance likewise, so the filter yields scale-free innovation
-variances ``S*_t`` and the likelihood is concentrated: ``σ̂² = mean(e_t² / S*_t)``.
+variances ``S*_t``. Each kernel returns the two sums the Gaussian log-likelihood
+needs over the scored bars ``t ≥ warmup``: ``Q = Σ e_t²/S*_t`` and ``L = Σ log S*_t``;
+with a variance scale ``σ²`` the log-likelihood of those ``N`` bars is
+
+    ℓ(σ²) = −½ (N log 2π + N log σ² + L + Q / σ²),
+
+maximised at ``σ̂² = Q / N`` (where ``Q / σ̂² = N``: the concentrated likelihood).
+With ``store`` false nothing is written (an MLE search only needs the sums).
 """
 
 from __future__ import annotations
 
+import math
+
 import numba
 import numpy as np
 
-__all__ = ["kalman2", "kalman2_batch", "kalman2_into", "kalman3", "kalman3_into"]
+__all__ = ["kalman2", "kalman2_batch", "kalman3", "rescale"]
+
+# fastmath without "nnan"/"ninf": a NaN in the data must still reach the sums the caller checks
+_FAST = {"nsz", "arcp", "contract", "reassoc"}
+_RENORMALISE = 15  # fold the running product of S*_t into (mantissa, exponent) every 16 bars
 
 
-@numba.njit(cache=True, nogil=True, fastmath=True)
-def kalman2_into(y, x, qa, qb, a0, b0, p00, p01, p11, alpha, beta, innov, svar):  # pragma: no cover
-    """:func:`kalman2` writing into given arrays: repeated runs (an MLE search) reuse the memory
-    instead of paying fresh page faults each time (about half the cost of a 100,000-bar run)."""
+@numba.njit(cache=True, nogil=True, fastmath=_FAST)
+def kalman2(
+    y, x, qa, qb, a0, b0, p00, p01, p11, warmup, scale, store, alpha, beta, spread, z, innov, svar
+):  # pragma: no cover
+    """The 2-state filter in one pass, with everything :func:`~astra.statarb.kalman_filter` reports.
+
+    Writes (when ``store``) the filtered α, β (after the update at t), the posterior spread
+    ``y_t − α_t − β_t x_t`` (equal to ``e_t / S*_t``), the innovation ``e_t``, and — given a
+    ``scale`` > 0 — the innovation variance ``scale · S*_t`` and z-score ``e_t / √(scale · S*_t)``;
+    with ``scale`` ≤ 0 they are left scale-free (``S*_t``, ``e_t / √S*_t``) for the caller to
+    rescale once ``σ̂²`` is known (:func:`rescale`).
+
+    Returns ``(Q, L, s1, s2, s_lag, v_last, y_min, y_max)``: the likelihood sums above, the sums
+    giving the AR(1) coefficient of ``u_t = y_t − β_t x_t`` over the scored bars (shifted by
+    ``u_warmup``: ``Σv``, ``Σv²``, ``Σ v_t v_{t−1}`` and the last ``v``), and the range of ``y``.
+    """
+    n = y.shape[0]
     a, b = a0, b0
-    for t in range(y.shape[0]):
-        p00 += qa
-        p11 += qb
+    z_mul = 1.0 / math.sqrt(scale) if scale > 0 else 1.0
+    s_mul = scale if scale > 0 else 1.0
+    q_sum = 0.0
+    mantissa, exponent = 1.0, 0
+    shift = 0.0
+    s1 = 0.0
+    s2 = 0.0
+    s_lag = 0.0
+    v_prev = 0.0
+    y_min = y[0]
+    y_max = y[0]
+    # carried: the predicted covariance P_t|t−1 = P_t−1|t−1 + Q, so the state noise is added off
+    # the critical path (fma → fma → divide → fma per bar, the filter's whole latency)
+    p00 += qa
+    p11 += qb
+    for t in range(n):
         xt = x[t]
+        yt = y[t]
         h0 = p00 + p01 * xt
         h1 = p01 + p11 * xt
-        s = h0 + xt * h1 + 1.0
+        s = xt * h1 + (h0 + 1.0)
         inv = 1.0 / s
-        e = y[t] - a - b * xt
+        e = yt - a - b * xt
         k0 = h0 * inv
         k1 = h1 * inv
         a += k0 * e
         b += k1 * e
-        p00 -= k0 * h0  # P − k kᵀ S, with k S = h
-        p01 -= k0 * h1
-        p11 -= k1 * h1
-        alpha[t] = a
-        beta[t] = b
-        innov[t] = e
-        svar[t] = s
+        p00 = (p00 + qa) - k0 * h0  # P − k kᵀ S (k S = h), then + Q for the next bar
+        p01 = p01 - k0 * h1
+        p11 = (p11 + qb) - k1 * h1
+        y_min = min(y_min, yt)
+        y_max = max(y_max, yt)
+        if store:
+            alpha[t] = a
+            beta[t] = b
+            innov[t] = e
+            spread[t] = e * inv  # y − hᵀm after the update: e (1 − hᵀk) = e / S*
+            svar[t] = s * s_mul
+            z[t] = e * math.sqrt(inv) * z_mul  # off the critical path: nearly free here
+        if t >= warmup:
+            q_sum += e * e * inv
+            mantissa *= s
+            if (t & _RENORMALISE) == 0:
+                mantissa, step = math.frexp(mantissa)
+                exponent += step
+            u = yt - b * xt
+            if t == warmup:
+                shift = u
+            v = u - shift
+            s1 += v
+            s2 += v * v
+            s_lag += v * v_prev
+            v_prev = v
+    log_sum = math.log(mantissa) + exponent * math.log(2.0)
+    return q_sum, log_sum, s1, s2, s_lag, v_prev, y_min, y_max
 
 
-@numba.njit(cache=True, nogil=True)
-def kalman2(y, x, qa, qb, a0, b0, p00, p01, p11):  # pragma: no cover
-    """Filtered α, β (after the update at t), innovation e_t and its variance S_t (all with r = 1)."""
-    n = y.shape[0]
-    alpha = np.empty(n)
-    beta = np.empty(n)
-    innov = np.empty(n)
-    svar = np.empty(n)
-    kalman2_into(y, x, qa, qb, a0, b0, p00, p01, p11, alpha, beta, innov, svar)
-    return alpha, beta, innov, svar
+@numba.njit(cache=True, nogil=True, fastmath=_FAST)
+def rescale(z, svar, scale, warmup):  # pragma: no cover
+    """After :func:`kalman2` without a scale, in place and in one pass: ``z_t ← z*_t / √σ²``
+    (NaN in the warm-up) and ``S_t ← σ² S*_t``."""
+    z_mul = 1.0 / math.sqrt(scale)
+    for t in range(warmup):
+        z[t] = np.nan
+        svar[t] *= scale
+    for t in range(warmup, z.shape[0]):
+        z[t] *= z_mul
+        svar[t] *= scale
 
 
 @numba.njit(cache=True, nogil=True, fastmath=True, parallel=True, error_model="numpy")
@@ -118,55 +180,60 @@ def kalman2_batch(
     return r_hat
 
 
-@numba.njit(cache=True, nogil=True)
-def kalman3(y, x, qa, qb, qs, r, phi, m0, p0):  # pragma: no cover
-    """Filtered states [α, β, s] (T, 3), s's variance, innovation and its variance.
+@numba.njit(cache=True, nogil=True, fastmath=_FAST)
+def kalman3(y, x, qa, qb, qs, r, phi, m0, p0, warmup, store, states, s_var, innov, svar):  # pragma: no cover
+    """The 3-state filter: writes (when ``store``) the filtered states [α, β, s] (T, 3), s's
+    filtered variance, the innovation and its variance (all relative to the scale, ``qs`` = 1
+    in use); returns ``(Q, L)``, the likelihood sums over ``t ≥ warmup``.
 
-    Variances ``qa, qb, qs, r`` and the prior covariance ``p0`` are relative to a common
-    scale (concentrated out by the caller); ``m0`` (3,) is the prior mean.
+    ``m0`` (3,) and ``p0`` (3, 3) are the prior mean and (relative) covariance before bar 0.
+    The symmetric covariance is carried as six scalars (registers, not an array).
     """
     n = y.shape[0]
-    states = np.empty((n, 3))
-    s_var = np.empty(n)
-    innov = np.empty(n)
-    svar = np.empty(n)
-    kalman3_into(y, x, qa, qb, qs, r, phi, m0, p0, states, s_var, innov, svar)
-    return states, s_var, innov, svar
-
-
-@numba.njit(cache=True, nogil=True)
-def kalman3_into(y, x, qa, qb, qs, r, phi, m0, p0, states, s_var, innov, svar):  # pragma: no cover
-    """:func:`kalman3` writing into given arrays (reused across an MLE search)."""
-    n = y.shape[0]
-    m = m0.copy()
-    p = p0.copy()
-    f = np.array([1.0, 1.0, phi])
-    h = np.zeros(3)
-    ph = np.zeros(3)
+    m0_, m1, m2 = m0[0], m0[1], m0[2]
+    p00, p01, p02, p11, p12, p22 = p0[0, 0], p0[0, 1], p0[0, 2], p0[1, 1], p0[1, 2], p0[2, 2]
+    phi2 = phi * phi
+    q_sum = 0.0
+    mantissa, exponent = 1.0, 0
     for t in range(n):
         # predict: m = F m, P = F P F' + Q with F = diag(1, 1, φ)
-        m[2] *= phi
-        for i in range(3):
-            for j in range(3):
-                p[i, j] *= f[i] * f[j]
-        p[0, 0] += qa
-        p[1, 1] += qb
-        p[2, 2] += qs
-        h[0] = 1.0
-        h[1] = x[t]
-        h[2] = 1.0
-        for i in range(3):
-            ph[i] = p[i, 0] * h[0] + p[i, 1] * h[1] + p[i, 2] * h[2]
-        s = h[0] * ph[0] + h[1] * ph[1] + h[2] * ph[2] + r
-        e = y[t] - (m[0] * h[0] + m[1] * h[1] + m[2] * h[2])
-        for i in range(3):
-            m[i] += ph[i] / s * e
-        for i in range(3):
-            for j in range(3):
-                p[i, j] -= ph[i] * ph[j] / s
-        states[t, 0] = m[0]
-        states[t, 1] = m[1]
-        states[t, 2] = m[2]
-        s_var[t] = p[2, 2]
-        innov[t] = e
-        svar[t] = s
+        m2 *= phi
+        p02 *= phi
+        p12 *= phi
+        p22 = p22 * phi2 + qs
+        p00 += qa
+        p11 += qb
+        xt = x[t]
+        # h = (1, x_t, 1): ph = P h, S = hᵀ P h + r
+        ph0 = p00 + p01 * xt + p02
+        ph1 = p01 + p11 * xt + p12
+        ph2 = p02 + p12 * xt + p22
+        s = ph0 + xt * ph1 + ph2 + r
+        inv = 1.0 / s
+        e = y[t] - (m0_ + m1 * xt + m2)
+        k0 = ph0 * inv
+        k1 = ph1 * inv
+        k2 = ph2 * inv
+        m0_ += k0 * e
+        m1 += k1 * e
+        m2 += k2 * e
+        p00 -= k0 * ph0
+        p01 -= k0 * ph1
+        p02 -= k0 * ph2
+        p11 -= k1 * ph1
+        p12 -= k1 * ph2
+        p22 -= k2 * ph2
+        if store:
+            states[t, 0] = m0_
+            states[t, 1] = m1
+            states[t, 2] = m2
+            s_var[t] = p22
+            innov[t] = e
+            svar[t] = s
+        if t >= warmup:
+            q_sum += e * e * inv
+            mantissa *= s
+            if (t & _RENORMALISE) == 0:
+                mantissa, step = math.frexp(mantissa)
+                exponent += step
+    return q_sum, math.log(mantissa) + exponent * math.log(2.0)

@@ -113,7 +113,8 @@ def _trade_list(index, executed: np.ndarray, gross: np.ndarray, net: np.ndarray)
                 "pnl": float(value),
             }
         )
-    return pd.DataFrame(rows, columns=["entry", "exit", "side", "bars", "pnl"])
+    return pd.DataFrame(rows, columns=["entry", "exit", "side", "bars", "pnl"],
+                        index=pd.RangeIndex(1, len(rows) + 1, name="trade"))  # fmt: skip
 
 
 def backtest(

@@ -13,13 +13,19 @@ the *filtered spread state* divided by its own model standard deviation
 
 Noise parameters are relative to the observation variance ``r`` and the
 likelihood is concentrated over ``r`` (see :mod:`astra.statarb._kernels`); the
-first ``warmup`` bars form the prior and are not scored.
+first ``warmup`` bars form the prior and are not scored. With the scale given
+(``scale=``, :func:`refilter`) the log-likelihood is the full Gaussian one,
+``−½(n log 2π + Σ log(σ² S*_t) + Σ e_t²/(σ² S*_t))``, not the concentrated form.
+:func:`fit_kalman` reports standard errors of the fitted parameters from the
+observed information (:mod:`astra.statarb._inference`).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+import sys
+import threading
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numba
@@ -29,6 +35,7 @@ from scipy.optimize import minimize
 
 from astra.errors import InputError
 from astra.statarb import _kernels
+from astra.statarb._inference import LOG, LOGIT, delta_std_errors
 
 __all__ = ["MODELS", "KalmanResult", "fit_kalman", "kalman_batch", "kalman_filter", "refilter"]
 
@@ -36,6 +43,7 @@ MODELS = ("kalman2", "kalman3")
 _PRIOR_INFLATION = 10.0  # OLS covariance × 10: informative about scale, loose about values
 _LOG10_BOUNDS = (-14.0, 2.0)
 _HALF_LIFE_GRID = (3.0, 10.0, 30.0, 100.0, 300.0, 1000.0)  # bars: where kalman3's profile search starts
+_PHI_CAP = 0.99999  # kalman3's φ is searched below this (a random-walk spread is not a spread)
 
 
 def _legs(y, x, ndim: int, shape: str, *, check_finite: bool = True) -> tuple[np.ndarray, np.ndarray]:
@@ -57,16 +65,17 @@ def _check_finite(*legs: np.ndarray) -> None:
             raise InputError("prices contain NaN or inf; clean or align the legs first")
 
 
-def _arrays(y, x, warmup: int) -> tuple[np.ndarray, np.ndarray, pd.Index | None]:
+def _arrays(y, x, warmup: int, *, check: bool = True) -> tuple[np.ndarray, np.ndarray, pd.Index | None]:
+    """Both legs as arrays; ``check=False`` leaves finiteness and constant legs to the caller."""
     index = y.index if isinstance(y, pd.Series) else None
     if isinstance(y, pd.Series) and isinstance(x, pd.Series) and not y.index.equals(x.index):
         raise InputError("the legs are not aligned on the same bars")
-    ya, xa = _legs(y, x, 1, "1-D and the same length")
+    ya, xa = _legs(y, x, 1, "1-D and the same length", check_finite=check)
     if not warmup >= 5:
         raise InputError(f"warm-up {warmup!r} bars: need at least 5 to form the prior")
     if len(ya) < warmup + 20:
         raise InputError(f"{len(ya)} bars: need at least warm-up ({warmup}) + 20")
-    if np.ptp(xa[:warmup]) == 0 or np.ptp(ya) == 0:
+    if check and (np.ptp(xa[:warmup]) == 0 or np.ptp(ya) == 0):
         raise InputError("a leg has constant prices; a hedge ratio is not defined")
     return ya, xa, index
 
@@ -96,6 +105,7 @@ class KalmanResult:
     half_life_bars: float
     warmup: int
     index: pd.Index | None = field(default=None, compare=False)
+    std_errors: dict[str, float] | None = None  # by fit_kalman: observed information (NaN: not defined)
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame(
@@ -121,33 +131,51 @@ class KalmanResult:
             "half_life_bars": self.half_life_bars if math.isfinite(self.half_life_bars) else None,
             "loglik": self.loglik,
             "z_variance": float(np.var(scored)) if scored.size else None,
+            "std_errors": None if self.std_errors is None else _json_floats(self.std_errors),
         }
 
 
-def _ar1_half_life(series: np.ndarray) -> float:
-    s = series - series.mean()
-    phi = float(s[1:] @ s[:-1] / (s[:-1] @ s[:-1]))
+def _json_floats(values: dict[str, float]) -> dict[str, float | None]:
+    return {k: (float(v) if math.isfinite(v) else None) for k, v in values.items()}
+
+
+def gaussian_loglik(bars: int, log_sum: float, q_sum: float, scale: float) -> float:
+    """Log-likelihood of ``bars`` Gaussian innovations with variances ``scale · S*_t``.
+
+    ``−½ (n log 2π + n log σ² + Σ log S*_t + Σ e_t² / (σ² S*_t))`` from the sums ``L = Σ log S*_t``
+    and ``Q = Σ e_t²/S*_t``; at the concentrated ``σ̂² = Q / n`` the last term is ``n``
+    (Harvey 1989, §3.4; Durbin & Koopman 2012, §7.2).
+    """
+    return -0.5 * (bars * math.log(2.0 * math.pi) + bars * math.log(scale) + log_sum + q_sum / scale)
+
+
+def _half_life_from_sums(count: int, s1: float, s2: float, s_lag: float, v_last: float) -> float:
+    """Half-life (bars) from the AR(1) coefficient of a series given by shifted sums (its first
+    value shifted to 0): ``φ = Σ ṽ_t ṽ_{t−1} / Σ ṽ_{t−1}²`` with ``ṽ`` demeaned over all bars."""
+    mean = s1 / count
+    num = s_lag - mean * (2.0 * s1 - v_last) + (count - 1) * mean * mean
+    den = s2 - v_last * v_last - 2.0 * mean * (s1 - v_last) + (count - 1) * mean * mean
+    phi = num / den if den > 0 else math.nan
     return -math.log(2.0) / math.log(phi) if 0 < phi < 1 else math.inf
 
 
-def _run2(y, x, warmup, qa_rel, qb_rel, scale=None, workspace=None):
+_NO_OUTPUT = np.empty(0)
+_NO_STATES = np.empty((0, 3))
+
+
+def _run2(y, x, warmup, qa_rel, qb_rel, scale=None):
+    """kalman2's log-likelihood (no paths kept): ``(loglik, σ̂²)``, ``σ̂²`` concentrated unless ``scale``."""
     coef, p0, _ = _ols_prior(y, x, warmup)
-    if workspace is None:
-        alpha, beta, e, s_star = _kernels.kalman2(y, x, qa_rel, qb_rel, coef[0], coef[1], p0[0, 0], p0[0, 1],
-                                                  p0[1, 1])  # fmt: skip
-    else:
-        alpha, beta, e, s_star = workspace
-        _kernels.kalman2_into(y, x, qa_rel, qb_rel, coef[0], coef[1], p0[0, 0], p0[0, 1], p0[1, 1], alpha, beta, e,
-                              s_star)  # fmt: skip
-    scored = slice(warmup, None)
-    r = float(np.mean(e[scored] ** 2 / s_star[scored])) if scale is None else scale
-    n = e[scored].size
-    loglik = -0.5 * (n * math.log(2 * math.pi) + np.sum(np.log(r * s_star[scored])) + n)
-    return alpha, beta, e, s_star * r, r, loglik
+    q_sum, log_sum, *_ = _kernels.kalman2(
+        y, x, qa_rel, qb_rel, coef[0], coef[1], p0[0, 0], p0[0, 1], p0[1, 1], warmup, 0.0, False,
+        *(_NO_OUTPUT,) * 6,
+    )  # fmt: skip
+    bars = len(y) - warmup
+    r = q_sum / bars if scale is None else scale
+    return gaussian_loglik(bars, log_sum, q_sum, r), r
 
 
-def _run3(y, x, warmup, qa_rel, qb_rel, r_rel, phi, scale=None, workspace=None):
-    """kalman3 with variances relative to the spread innovation variance (``q_s = 1``)."""
+def _prior3(y, x, warmup, phi):
     coef, p_ab, _ = _ols_prior(y, x, warmup)
     stationary = 1.0 / (1.0 - phi * phi)
     m0 = np.array([coef[0], coef[1], 0.0])
@@ -155,17 +183,95 @@ def _run3(y, x, warmup, qa_rel, qb_rel, r_rel, phi, scale=None, workspace=None):
     # the OLS covariance is in units of the warm-up residual variance ≈ the spread's stationary variance
     p0[:2, :2] = p_ab * stationary
     p0[2, 2] = stationary
-    if workspace is None:
-        states, s_var, e, s_star = _kernels.kalman3(y, x, qa_rel, qb_rel, 1.0, r_rel, phi, m0, p0)
+    return m0, p0
+
+
+def _run3(y, x, warmup, qa_rel, qb_rel, r_rel, phi, scale=None, outputs=None):
+    """kalman3 with variances relative to the spread innovation variance (``q_s = 1``):
+    ``(loglik, q̂_s)``; ``outputs`` = (states, s_var, e, S*) arrays to fill, scale-free."""
+    m0, p0 = _prior3(y, x, warmup, phi)
+    store = outputs is not None
+    states, s_var, e, s_star = outputs if store else (_NO_STATES, _NO_OUTPUT, _NO_OUTPUT, _NO_OUTPUT)
+    q_sum, log_sum = _kernels.kalman3(y, x, qa_rel, qb_rel, 1.0, r_rel, phi, m0, p0, warmup, store, states, s_var,
+                                      e, s_star)  # fmt: skip
+    bars = len(y) - warmup
+    qs = q_sum / bars if scale is None else scale
+    return gaussian_loglik(bars, log_sum, q_sum, qs), qs
+
+
+_PATHS = ("alpha", "beta", "spread", "zscore", "innovation", "innovation_var")
+
+
+class _BlockPool:
+    """Blocks of the six result paths, reused once no result views them any more.
+
+    Fresh memory is paid in page faults (on this class of machine, as much as the filter itself
+    at 10⁶ bars); a block whose only references are the pool's own is free to hand out again,
+    so a loop of ``kalman_filter`` calls that drops each result reuses its memory (two blocks
+    alternate when each result lives until the next call returns). A block still viewed by any
+    array (a result, a column kept, a frame built without a copy) is never reused. The pool tracks
+    at most ``limit_bytes`` (oldest forgotten first: their arrays stay valid), so at most that
+    much memory outlives the results.
+    """
+
+    def __init__(self, limit_bytes: int = 128 * 2**20):
+        self.limit = limit_bytes
+        self.blocks: list[np.ndarray] = []
+        self.lock = threading.Lock()
+
+    def take(self, n: int) -> np.ndarray:
+        with self.lock:
+            for i in range(len(self.blocks)):
+                # free when the only references are the pool's list and getrefcount's argument
+                if self.blocks[i].shape[1] == n and sys.getrefcount(self.blocks[i]) <= 2:
+                    return self.blocks[i]
+            block = np.empty((len(_PATHS), n))
+            if block.nbytes <= self.limit:
+                while self.blocks and sum(b.nbytes for b in self.blocks) + block.nbytes > self.limit:
+                    self.blocks.pop(0)  # the oldest goes (still valid for whoever views it)
+                self.blocks.append(block)
+            return block
+
+
+_POOL = _BlockPool()
+
+
+def _path_buffers(n: int, out: dict | None) -> list[np.ndarray]:
+    if out is None:
+        return list(_POOL.take(n))
+    missing = [k for k in _PATHS if k not in out]
+    if missing:
+        raise InputError(f"out needs arrays {', '.join(missing)}")
+    arrays = [out[k] for k in _PATHS]
+    bad = [k for k, a in zip(_PATHS, arrays, strict=True) if not (isinstance(a, np.ndarray) and a.shape == (n,)
+           and a.dtype == np.float64 and a.flags.c_contiguous and a.flags.writeable)]  # fmt: skip
+    if bad:
+        raise InputError(f"out arrays must be writable contiguous float64 of shape ({n},): {', '.join(bad)}")
+    return arrays
+
+
+def _filter2(ya, xa, warmup, qa, qb, scale, out=None):
+    """kalman2 paths in one fused pass plus an in-place rescale: the cost of ``kalman_filter``."""
+    if np.ptp(xa[:warmup]) == 0:
+        raise InputError("a leg has constant prices; a hedge ratio is not defined")
+    coef, p0, _ = _ols_prior(ya, xa, warmup)
+    alpha, beta, spread, z, e, s = _path_buffers(len(ya), out)
+    q_sum, log_sum, s1, s2, s_lag, v_last, y_min, y_max = _kernels.kalman2(
+        ya, xa, qa, qb, coef[0], coef[1], p0[0, 0], p0[0, 1], p0[1, 1], warmup,
+        -1.0 if scale is None else scale, True, alpha, beta, spread, z, e, s,
+    )  # fmt: skip
+    if not math.isfinite(q_sum + log_sum + s2):
+        _check_finite(ya, xa)  # names the problem when it is the data
+    if y_max == y_min:
+        raise InputError("a leg has constant prices; a hedge ratio is not defined")
+    bars = len(ya) - warmup
+    r = q_sum / bars if scale is None else scale
+    if scale is None:  # the kernel wrote z and S scale-free
+        _kernels.rescale(z, s, r, warmup)
     else:
-        states, s_var, e, s_star = workspace
-        _kernels.kalman3_into(y, x, qa_rel, qb_rel, 1.0, r_rel, phi, m0, p0, states, s_var, e, s_star)
-    scored = slice(warmup, None)
-    if scale is None:
-        scale = float(np.mean(e[scored] ** 2 / s_star[scored]))
-    n = e[scored].size
-    loglik = -0.5 * (n * math.log(2 * math.pi) + np.sum(np.log(scale * s_star[scored])) + n)
-    return states, s_var * scale, e, s_star * scale, scale, loglik
+        z[:warmup] = np.nan  # the prior's bars carry no signal
+    half_life = _half_life_from_sums(bars, s1, s2, s_lag, v_last)
+    return alpha, beta, spread, z, e, s, r, gaussian_loglik(bars, log_sum, q_sum, r), half_life
 
 
 def _check_variance(value, name):
@@ -187,6 +293,7 @@ def kalman_filter(
     phi: float = 0.95,
     warmup: int = 30,
     scale: float | None = None,
+    out: dict[str, np.ndarray] | None = None,
 ) -> KalmanResult:
     """Filter with given noise parameters (relative to the observation variance, which is estimated).
 
@@ -201,38 +308,71 @@ def kalman_filter(
     scale
         The variance scale (``kalman2``: ``r``; ``kalman3``: ``q_s``) when known, e.g. fitted on
         a formation period; by default it is estimated from these bars (concentrated likelihood).
+    out
+        ``kalman2`` only: arrays to fill instead of allocating the result's six paths, keyed
+        ``alpha``, ``beta``, ``spread``, ``zscore``, ``innovation``, ``innovation_var`` (float64,
+        one value per bar). For loops over many series of one length (the result then views them,
+        so the next call overwrites it): fresh pages cost about as much as the filter itself.
+
+    Returns
+    -------
+    KalmanResult
+        Paths per bar (α, β, the posterior spread ``y − α − βx``, the z-score, the innovation and
+        its variance, in price units), fitted parameters, the log-likelihood of the bars after the
+        warm-up and the spread's half-life in bars.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> x = 50 + np.cumsum(rng.normal(0, 0.5, 2000))
+    >>> res = kalman_filter(3 + 1.2 * x + rng.normal(0, 0.2, 2000), x, q_beta=0.0)  # y = 3 + 1.2 x + N(0, 0.04)
+    >>> round(float(res.beta[-1]), 3), round(res.params["r"], 3)
+    (1.199, 0.04)
     """
     if model not in MODELS:
         raise InputError(f"--model {model!r} is not one of {', '.join(MODELS)}")
-    ya, xa, index = _arrays(y, x, warmup)
     qa, qb, r_rel = (_check_variance(v, n) for v, n in ((q_alpha, "q_alpha"), (q_beta, "q_beta"), (r, "r")))
+    if scale is not None and not (isinstance(scale, int | float) and math.isfinite(scale) and scale > 0):
+        raise InputError(f"scale {scale!r} must be a variance > 0")
     if model == "kalman2":
-        alpha, beta, e, s, r, loglik = _run2(ya, xa, warmup, qa, qb, scale)
-        z = e / np.sqrt(s)
-        spread = ya - alpha - beta * xa
+        # finiteness and constant legs are checked from the filter's own sums (no extra pass)
+        ya, xa, index = _arrays(y, x, warmup, check=False)
+        alpha, beta, spread, z, e, s, r, loglik, half_life = _filter2(ya, xa, warmup, qa, qb, scale, out)
         params = {"r": r, "q_alpha": qa * r, "q_beta": qb * r}
-        half_life = _ar1_half_life((ya - beta * xa)[warmup:])
     else:
         if not 0 < phi < 1:
             raise InputError(f"phi {phi!r} must be in (0, 1) for a mean-reverting spread")
-        states, s_var, e, s, scale, loglik = _run3(ya, xa, warmup, qa, qb, r_rel, phi, scale)
+        if out is not None:
+            raise InputError("out (buffers to fill) is for kalman2")
+        ya, xa, index = _arrays(y, x, warmup)
+        n = len(ya)
+        states, s_var, e, s = np.empty((n, 3)), np.empty(n), np.empty(n), np.empty(n)
+        loglik, scale = _run3(ya, xa, warmup, qa, qb, r_rel, phi, scale, outputs=(states, s_var, e, s))
+        s_var *= scale
+        s *= scale
         alpha, beta, spread = states[:, 0], states[:, 1], states[:, 2]
         # Var(ŝ_t) = Var(s) − E[Var(s | F_t)]: the filtered state's own spread under the model,
         # so z has unit variance when the model fits (dividing by sd(s) would shrink it).
         stationary = scale / (1 - phi * phi)
         z = spread / np.sqrt(np.maximum(stationary - s_var, 1e-12 * stationary))
+        z[:warmup] = np.nan  # the prior's bars carry no signal
         params = {"r": r_rel * scale, "q_alpha": qa * scale, "q_beta": qb * scale, "q_s": scale, "phi": phi}
         half_life = -math.log(2.0) / math.log(phi)
-    z = z.copy()
-    z[:warmup] = np.nan  # the prior's bars carry no signal
     return KalmanResult(model, params, alpha, beta, spread, z, e, s, float(loglik), half_life, warmup, index)
 
 
-def fit_kalman(y, x, *, model: str = "kalman2", warmup: int = 30, fit_alpha: bool = False) -> KalmanResult:
+def fit_kalman(y, x, *, model: str = "kalman2", warmup: int = 30, fit_alpha: bool = False,
+               std_errors: bool = True) -> KalmanResult:  # fmt: skip
     """Fit the noise parameters by maximum (concentrated) likelihood, then filter.
 
     ``kalman2`` fits ``q_β`` (and ``q_α`` with ``fit_alpha``); ``kalman3`` fits ``q_β``,
     ``q_s`` and ``φ`` with α constant (``fit_alpha`` frees it).
+
+    With ``std_errors`` the result carries the parameters' standard errors (same keys and
+    units as ``params``) from the observed information: the numerical Hessian of the full
+    log-likelihood at the maximum, in log variances and logit φ, mapped by the delta method
+    (:mod:`astra.statarb._inference`). NaN for a parameter not estimated (``q_alpha`` without
+    ``fit_alpha``) or left at a bound of the search (a variance pinned at ~0).
     """
     if model not in MODELS:
         raise InputError(f"--model {model!r} is not one of {', '.join(MODELS)}")
@@ -243,26 +383,25 @@ def fit_kalman(y, x, *, model: str = "kalman2", warmup: int = 30, fit_alpha: boo
         return 10.0**logs
 
     if model == "kalman2":
-        workspace = tuple(np.empty(len(ya)) for _ in range(4))  # reused by every likelihood evaluation
 
-        def objective(theta):
+        def objective(theta):  # the likelihood alone: no paths written
             qb, qa = unpack(theta[:1])[0], (unpack(theta[1:])[0] if fit_alpha else 0.0)
-            return -_run2(ya, xa, warmup, qa, qb, workspace=workspace)[5]
+            return -_run2(ya, xa, warmup, qa, qb)[0]
 
         start = [-6.0, -6.0] if fit_alpha else [-6.0]
         bounds = [_LOG10_BOUNDS] * len(start)
         best = _best_of(objective, [start, [s - 3 for s in start], [s + 3 for s in start]], bounds)
         qb = 10.0 ** best.x[0]
         qa = 10.0 ** best.x[1] if fit_alpha else 0.0
-        return kalman_filter(y, x, model=model, q_alpha=qa, q_beta=qb, warmup=warmup)
-
-    workspace3 = (np.empty((len(ya), 3)), *(np.empty(len(ya)) for _ in range(3)))  # reused by every evaluation
+        fitted = kalman_filter(y, x, model=model, q_alpha=qa, q_beta=qb, warmup=warmup)
+        return replace(fitted, std_errors=_std_errors2(ya, xa, warmup, fitted, best.x, fit_alpha)) if std_errors \
+            else fitted  # fmt: skip
 
     def objective3(theta):
         qb, r_rel = 10.0 ** np.clip(theta[0], *_LOG10_BOUNDS), 10.0 ** np.clip(theta[1], *_LOG10_BOUNDS)
         phi = 1.0 / (1.0 + math.exp(-theta[2]))
         qa = 10.0 ** np.clip(theta[3], *_LOG10_BOUNDS) if fit_alpha else 0.0
-        return -_run3(ya, xa, warmup, qa, qb, r_rel, min(phi, 0.99999), workspace=workspace3)[5]
+        return -_run3(ya, xa, warmup, qa, qb, r_rel, min(phi, _PHI_CAP))[0]
 
     # The likelihood is flat along φ with local optima near φ → 1 (a random-walk spread
     # competing with α): profile over a grid of half-lives first, then polish jointly.
@@ -280,27 +419,69 @@ def fit_kalman(y, x, *, model: str = "kalman2", warmup: int = 30, fit_alpha: boo
         profiles.append((trial.fun, np.r_[trial.x[:2], logit, trial.x[2:]]))
     start = min(profiles, key=lambda item: item[0])[1]
     best = _best_of(objective3, [start], bounds)
-    phi = min(1.0 / (1.0 + math.exp(-best.x[2])), 0.99999)
-    return kalman_filter(
+    phi = min(1.0 / (1.0 + math.exp(-best.x[2])), _PHI_CAP)
+    fitted = kalman_filter(
         y, x, model=model, q_beta=10.0 ** best.x[0], r=10.0 ** best.x[1], phi=phi,
         q_alpha=10.0 ** best.x[3] if fit_alpha else 0.0, warmup=warmup,
     )  # fmt: skip
+    return replace(fitted, std_errors=_std_errors3(ya, xa, warmup, fitted, best.x, fit_alpha)) if std_errors else fitted
+
+
+def _interior(log10_value: float) -> bool:
+    return _LOG10_BOUNDS[0] + 1e-3 < log10_value < _LOG10_BOUNDS[1] - 1e-3
+
+
+def _std_errors2(ya, xa, warmup, fitted: KalmanResult, best_x, fit_alpha: bool) -> dict[str, float]:
+    """kalman2: coordinates (log r, log q_β[, log q_α]) of the full likelihood (scale not concentrated)."""
+    p = fitted.params
+    names = ["r", "q_beta", *(["q_alpha"] if fit_alpha else [])]
+    free = [True, _interior(best_x[0]), *([_interior(best_x[1])] if fit_alpha else [])]
+
+    def loglik(theta):
+        r = math.exp(theta[0])
+        qa = math.exp(theta[2]) if fit_alpha else 0.0
+        return _run2(ya, xa, warmup, qa / r, math.exp(theta[1]) / r, scale=r)[0]
+
+    se = delta_std_errors(loglik, [p[k] for k in names], [LOG] * len(names), free)
+    return {"r": se[0], "q_alpha": se[2] if fit_alpha else math.nan, "q_beta": se[1]}
+
+
+def _std_errors3(ya, xa, warmup, fitted: KalmanResult, best_x, fit_alpha: bool) -> dict[str, float]:
+    """kalman3: coordinates (log q_s, log q_β, log r, logit φ[, log q_α])."""
+    p = fitted.params
+    names = ["q_s", "q_beta", "r", "phi", *(["q_alpha"] if fit_alpha else [])]
+    kinds = [LOG, LOG, LOG, LOGIT, *([LOG] if fit_alpha else [])]
+    free = [True, _interior(best_x[0]), _interior(best_x[1]), p["phi"] < _PHI_CAP,
+            *([_interior(best_x[3])] if fit_alpha else [])]  # fmt: skip
+
+    def loglik(theta):
+        qs = math.exp(theta[0])
+        phi = 1.0 / (1.0 + math.exp(-theta[3]))
+        qa = math.exp(theta[4]) if fit_alpha else 0.0
+        return _run3(ya, xa, warmup, qa / qs, math.exp(theta[1]) / qs, math.exp(theta[2]) / qs, phi, scale=qs)[0]
+
+    se = dict(zip(names, delta_std_errors(loglik, [p[k] for k in names], kinds, free), strict=True))
+    return {"r": se["r"], "q_alpha": se.get("q_alpha", math.nan), "q_beta": se["q_beta"], "q_s": se["q_s"],
+            "phi": se["phi"]}  # fmt: skip
 
 
 def refilter(fitted: KalmanResult, y, x) -> KalmanResult:
     """Filter new bars with the parameters (and variance scale) of ``fitted``: no re-estimation.
 
     For walk-forward use: fit on a formation period, then ``refilter`` the whole series so the
-    trading period's signal uses only parameters known before it started.
+    trading period's signal uses only parameters known before it started. The log-likelihood is
+    that of the new bars at those parameters; ``std_errors`` are the fit's.
     """
     p = fitted.params
     if fitted.model == "kalman2":
         r = p["r"]
-        return kalman_filter(y, x, model="kalman2", q_alpha=p["q_alpha"] / r, q_beta=p["q_beta"] / r,
-                             warmup=fitted.warmup, scale=r)  # fmt: skip
-    qs = p["q_s"]
-    return kalman_filter(y, x, model="kalman3", q_alpha=p["q_alpha"] / qs, q_beta=p["q_beta"] / qs, r=p["r"] / qs,
-                         phi=p["phi"], warmup=fitted.warmup, scale=qs)  # fmt: skip
+        result = kalman_filter(y, x, model="kalman2", q_alpha=p["q_alpha"] / r, q_beta=p["q_beta"] / r,
+                               warmup=fitted.warmup, scale=r)  # fmt: skip
+    else:
+        qs = p["q_s"]
+        result = kalman_filter(y, x, model="kalman3", q_alpha=p["q_alpha"] / qs, q_beta=p["q_beta"] / qs,
+                               r=p["r"] / qs, phi=p["phi"], warmup=fitted.warmup, scale=qs)  # fmt: skip
+    return replace(result, std_errors=fitted.std_errors)  # the parameters' own, from their fit
 
 
 def _best_of(objective, starts, bounds, *, ftol: float = 2.2e-9):

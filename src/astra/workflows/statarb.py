@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from astra.config import check_number
@@ -15,9 +17,20 @@ from astra.errors import InputError
 from astra.funding import FundingTerms
 from astra.statarb import SignalRules, backtest, fit_kalman, hold_positions, kalman_filter, metrics, sweep
 from astra.statarb.kalman import KalmanResult, refilter
+from astra.statarb.scan import DEFAULT_MIN_OVERLAP, ScanResult, engle_granger, finish_scan, plan_scan, scan_block
+from astra.statarb.sweep import SweepResult, check_grid
 from astra.workflows.common import write_frame
 
-__all__ = ["PairLoad", "StatarbReport", "load_pair", "statarb_run", "statarb_sweep"]
+__all__ = [
+    "PairLoad",
+    "ScanReport",
+    "StatarbReport",
+    "load_pair",
+    "pair_cointegration",
+    "statarb_run",
+    "statarb_scan",
+    "statarb_sweep",
+]
 
 
 @dataclass(frozen=True)
@@ -74,6 +87,7 @@ class StatarbReport:
     elapsed_ms: float
     notes: tuple[str, ...] = ()
     files: tuple[str, ...] = field(default_factory=tuple)
+    cointegration: dict[str, Any] | None = None
 
     def to_frame(self) -> pd.DataFrame:
         return self.signals.copy()
@@ -87,6 +101,9 @@ class StatarbReport:
             "bars": k["bars"],
             "model": k["model"],
             "params": k["params"],
+            "std_errors": k["std_errors"],
+            "loglik": k["loglik"],
+            "cointegration": self.cointegration,
             "beta_last": k["beta_last"],
             "half_life_bars": k["half_life_bars"],
             "z_variance": k["z_variance"],
@@ -152,12 +169,20 @@ def statarb_run(
     out: Path | None = None,
     offline: bool = False,
     seed: int = 0,
+    trend: str = "c",
+    maxlag: int | None = 1,
+    autolag: str | None = None,
+    levels: bool = False,
 ) -> StatarbReport:
     """Run one pair end to end; ``out`` receives the signals and trades (CSV and Parquet).
 
     With ``split`` (a date) the Kalman parameters are fitted on the bars before it only,
     no position is taken before it, and the metrics cover the trading period alone:
     a walk-forward, out-of-sample result. Without it, everything is in-sample.
+
+    ``trend``, ``maxlag``, ``autolag`` and ``levels`` set the Engle–Granger test reported
+    beside the run (:func:`pair_cointegration`: on the formation bars with ``split``), with
+    the meaning of :func:`astra.statarb.scan`'s. The Kalman filter works on prices either way.
     """
     rules = rules or SignalRules()
     started = time.perf_counter()
@@ -166,6 +191,7 @@ def statarb_run(
     if len(pair.y) < rules.warmup + 20:
         raise InputError(f"{len(pair.y)} common bars: fewer than the warm-up ({rules.warmup}) + 20")
     filtered = _kalman(pair, model, fit, max(rules.warmup, 5), q_beta, split)
+    cointegration = pair_cointegration(pair, trend=trend, maxlag=maxlag, autolag=autolag, levels=levels, split=split)
     positions = hold_positions(filtered.zscore, rules, pair.y.index)
     if split is not None:
         cut = int(pair.y.index.searchsorted(_as_stamp(split, pair.y.index)))
@@ -224,7 +250,48 @@ def statarb_run(
         elapsed_ms=(time.perf_counter() - started) * 1e3,
         notes=tuple(notes),
         files=tuple(files),
+        cointegration=cointegration,
     )
+
+
+def pair_cointegration(pair: PairLoad, *, trend: str = "c", maxlag: int | None = 1, autolag: str | None = None,
+                       levels: bool = False, split=None) -> dict[str, Any]:  # fmt: skip
+    """Engle–Granger test of y on x over the pair's bars (the formation bars before ``split``).
+
+    Same statistic and p-value as ``statsmodels.tsa.stattools.coint(y, x, trend=…, maxlag=…,
+    autolag=…)`` on log prices (prices with ``levels``).
+    """
+    y, x = pair.y, pair.x
+    if split is not None:
+        cut = int(y.index.searchsorted(_as_stamp(split, y.index)))
+        y, x = y.iloc[:cut], x.iloc[:cut]
+    legs = [leg.to_numpy(dtype=float) for leg in (y, x)]
+    if not levels:
+        legs = [np.log(leg) for leg in legs]
+    out = engle_granger(legs[0], legs[1], trend=trend, maxlag=maxlag, autolag=autolag)
+    status = int(out["status"][0])
+    stat = float(out["stat"][0])
+    return {
+        "test": "Engle-Granger (y on x)",
+        "on": "formation bars" if split is not None else "all bars (in-sample)",
+        "values": "prices" if levels else "log prices",
+        "trend": trend,
+        "maxlag": maxlag,
+        "autolag": autolag,
+        "lags_used": int(out["lags"][0]) if status == 0 else None,
+        "bars": int(out["bars"][0]),
+        "stat": stat if math.isfinite(stat) else None,
+        "p_value": float(out["pvalue"][0]) if math.isfinite(out["pvalue"][0]) else None,
+        "beta": float(out["beta"][0]),
+        "half_life_bars": float(out["half_life"][0]) if math.isfinite(out["half_life"][0]) else None,
+        "note": None if status == 0 else _eg_status(status),
+    }
+
+
+def _eg_status(code: int) -> str:
+    from astra.statarb._eg import STATUS
+
+    return STATUS[code]
 
 
 def _trading_period(result, cut: int):
@@ -233,17 +300,133 @@ def _trading_period(result, cut: int):
 
     bars = result.bars.iloc[cut:]
     trades = result.trades[result.trades["entry"] >= bars.index[0]] if len(result.trades) else result.trades
+    trades = trades.set_axis(pd.RangeIndex(1, len(trades) + 1, name="trade"))  # numbered within the period
     return replace(result, bars=bars, trades=trades, costs=float(bars["costs"].sum()),
                    funding=float(bars["funding"].sum()))  # fmt: skip
 
 
-def statarb_sweep(x: str, y: str, entries, exits, *, source="sample", interval="1d", start=None, end=None,
-                  days=None, model="kalman2", fit="mle", rules: SignalRules | None = None, cost_bps=1.0,
-                  capital=1e6, dollar_neutral=False, offline=False, seed=0):  # fmt: skip
-    """The (entry, exit) grid of one pair on its fitted z-score (in-sample, and said so)."""
-    rules = rules or SignalRules()
+def statarb_sweep(
+    x: str,
+    y: str,
+    entries="1.5:3:0.25",
+    exits="0:1:0.25",
+    *,
+    stop: float = 4.0,
+    max_hold: int = 0,
+    warmup: int = 30,
+    quiet_bars: int = 0,
+    flat_at_close: bool = False,
+    source: str = "sample",
+    interval: str = "1d",
+    start=None,
+    end=None,
+    days: int | None = None,
+    model: str = "kalman2",
+    fit: str = "mle",
+    cost_bps: float = 1.0,
+    capital: float = 1e6,
+    dollar_neutral: bool = False,
+    offline: bool = False,
+    seed: int = 0,
+    rules: SignalRules | None = None,
+) -> SweepResult:
+    """The (entry, exit) grid of one pair on its fitted z-score (in-sample, and said so).
+
+    ``entries``/``exits`` are z thresholds (sequences, or ``"start:stop:step"`` ranges); the other
+    hold rules (``stop``, ``max_hold``, ``warmup``, ``quiet_bars``, ``flat_at_close``) are shared
+    by every cell. Refused before any data is loaded: a grid with no cell where exit < entry,
+    a stop at or below an entry, ``cost_bps`` < 0. ``rules`` (deprecated, for callers that still
+    pass :class:`SignalRules`) supplies the shared rules; its entry and exit are not used.
+    """
+    if rules is not None:
+        stop, max_hold, warmup = rules.stop, rules.max_hold, rules.warmup
+        quiet_bars, flat_at_close = rules.quiet_bars, rules.flat_at_close
+    entries, exits = check_grid(entries, exits, stop=stop)
+    check_number(cost_bps, "--cost-bps", minimum=0, maximum=1000)
+    check_number(capital, "--capital", minimum=0, exclusive_minimum=True)
+    SignalRules(entry=float(entries.max()), exit=float(exits.min()), stop=float(stop), max_hold=max_hold,
+                warmup=warmup, quiet_bars=quiet_bars, flat_at_close=flat_at_close)  # fmt: skip
     pair = load_pair(x, y, source=source, interval=interval, start=start, end=end, days=days, offline=offline,
                      seed=seed)  # fmt: skip
-    filtered = _kalman(pair, model, fit, max(rules.warmup, 5), None)
-    return sweep(pair.y, pair.x, filtered.beta, filtered.zscore, entries, exits, rules, capital=capital,
+    filtered = _kalman(pair, model, fit, max(warmup, 5), None)
+    return sweep(pair.y, pair.x, filtered.beta, filtered.zscore, entries, exits, stop=stop, max_hold=max_hold,
+                 warmup=warmup, quiet_bars=quiet_bars, flat_at_close=flat_at_close, capital=capital,
                  cost_bps=cost_bps, dollar_neutral=dollar_neutral)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ScanReport:
+    """A pair scan with the data it ran on: quality report, source, notes, exported files."""
+
+    result: ScanResult
+    source: str
+    interval: str
+    quality: Any
+    notes: tuple[str, ...]
+    elapsed_ms: float
+    files: tuple[str, ...] = ()
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.result.to_frame()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **self.result.to_dict(),
+            "source": self.source,
+            "interval": self.interval,
+            "quality": None if self.quality is None else self.quality.to_dict(),
+            "notes": list(self.notes),
+            "elapsed_ms": self.elapsed_ms,
+            "files": list(self.files),
+        }
+
+
+def statarb_scan(
+    tickers=None,
+    *,
+    source: str = "sample",
+    start=None,
+    end=None,
+    interval: str = "1d",
+    trend: str = "c",
+    maxlag: int | None = 1,
+    autolag: str | None = None,
+    levels: bool = False,
+    min_overlap: int = DEFAULT_MIN_OVERLAP,
+    fdr: float = 0.05,
+    only_discoveries: bool = True,
+    cluster=None,
+    block: int = 5_000,
+    out: Path | None = None,
+    offline: bool = False,
+) -> ScanReport:
+    """Load prices and scan every pair (:func:`astra.statarb.scan`; with ``cluster``, blocks of
+    ``block`` pairs on Dask workers, the same numbers); ``out`` receives ``pair_scan.csv`` and
+    ``.parquet`` (index ``rank``).
+    """
+    started = time.perf_counter()
+    plan_args = {"trend": trend, "maxlag": maxlag, "autolag": autolag, "levels": levels, "min_overlap": min_overlap,
+                 "fdr": fdr}  # fmt: skip
+    if isinstance(block, bool) or not isinstance(block, int) or block < 1:
+        raise InputError(f"--block {block!r} must be a whole number of pairs ≥ 1")
+    data = load_prices(tickers or None, source, start, end, interval=interval, offline=offline)
+    plan = plan_scan(data.prices, **plan_args)
+    pairs = plan.pairs()
+    parts = [pairs[i : i + block] for i in range(0, len(pairs), block)]
+    if cluster is None:
+        blocks = [scan_block(part, plan=plan) for part in parts]
+    else:
+        from astra.parallel import runner
+
+        with runner(cluster) as run:
+            blocks = run.map(scan_block, parts, plan=plan)
+    result = finish_scan(plan, pairs, blocks, only_discoveries=only_discoveries)
+    notes = [*data.meta.notes, *result.notes]
+    files: list[str] = []
+    if out is not None:
+        from astra._io import ensure_writable_dir
+
+        target = ensure_writable_dir(Path(out), what="--out directory")
+        files = [str(write_frame(result.table, target / f"pair_scan.{ext}")) for ext in ("csv", "parquet")]
+    return ScanReport(result, data.meta.source, data.meta.interval, data.quality, tuple(notes),
+                      (time.perf_counter() - started) * 1e3, tuple(files))  # fmt: skip
