@@ -154,7 +154,7 @@ def test_table_is_ranked_with_a_named_index():
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [({"trend": "t"}, "trend"), ({"autolag": "hqic"}, "autolag"), ({"maxlag": -1}, "maxlag"),
-     ({"maxlag": 2, "lags": 3}, "not both"), ({"min_overlap": 5}, "min_overlap"), ({"block": 0}, "block")],
+     ({"min_overlap": 5}, "min_overlap"), ({"block": 0}, "block")],
 )  # fmt: skip
 def test_bad_options(kwargs, match):
     prices = load_prices(["JPM", "BAC", "XOM"], "sample", start="2021-01-01").prices

@@ -23,7 +23,7 @@ def sample_prices():
 
 @pytest.mark.parametrize("lags", [0, 1, 3])
 def test_engle_granger_matches_statsmodels(sample_prices, lags):
-    result = scan(sample_prices, lags=lags).table
+    result = scan(sample_prices, maxlag=lags).table
     logs = np.log(sample_prices.dropna())
     for _, row in result.head(6).iterrows():
         stat, pvalue, _ = coint(logs[row.y], logs[row.x], maxlag=lags, autolag=None)

@@ -17,7 +17,7 @@ from astra.workflows.statarb import load_pair, statarb_run, statarb_scan, statar
     [
         ({"entries": "0.5:1:0.5", "exits": "1:2:0.5"}, "no cell of the grid can trade"),
         ({"entries": [1.0, 2.0], "exits": [2.0, 3.0]}, "no cell"),
-        ({"cost_bps": -5}, "--cost-bps"),
+        ({"cost_bps": -5}, "cost_bps"),
         ({"entries": "1.5:5:0.5", "stop": 4.0}, "--stop 4 must be above the largest entry 5"),
         ({"entries": [0.0, 1.0]}, "--entry values must be in"),
         ({"exits": "0:1:0.5", "warmup": -3}, "warmup"),

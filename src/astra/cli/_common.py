@@ -77,6 +77,12 @@ ClusterOpt = Annotated[
 SeedOpt = Annotated[int | None, typer.Option("--seed", help="Random seed (a non-negative integer).")]
 LevelOpt = Annotated[float, typer.Option("--level", help="Confidence level, e.g. 0.99.")]
 ModelOpt = Annotated[str | None, typer.Option("--model", help="Funding convention: cash | netted | swap | seed")]
+ALIGN_HELP = (
+    "Names with different histories: common = the days where every name has a return (the output says "
+    "what that drops); pairwise = each covariance on the pair's common days, made positive semi-definite."
+)
+AlignOpt = Annotated[str, typer.Option("--align", help=ALIGN_HELP)]
+MinOverlapOpt = Annotated[int, typer.Option("--min-overlap", help="--align pairwise: fewest common days of a pair.")]
 GroupsOpt = Annotated[Path | None, typer.Option("--groups", help="CSV ticker,group (sector map).")]
 
 

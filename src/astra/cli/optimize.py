@@ -9,12 +9,14 @@ import typer
 
 from astra.cli._app import app
 from astra.cli._common import (
+    AlignOpt,
     EndOpt,
     EquityOpt,
     FactorsOpt,
     ForceOpt,
     GroupsOpt,
     JsonOpt,
+    MinOverlapOpt,
     ModelOpt,
     OfflineOpt,
     OutOpt,
@@ -123,6 +125,8 @@ def optimize(
     equity: EquityOpt = None,
     lot: Annotated[int, typer.Option("--lot", help="Round shares to this lot.")] = 1,
     frontier: Annotated[str | None, typer.Option("--frontier", help="γ values to sweep, e.g. 1,2,5,10")] = None,
+    align: AlignOpt = "common",
+    min_overlap: MinOverlapOpt = 60,
     out: OutOpt = None,
     force: ForceOpt = False,
     offline: OfflineOpt = False,
@@ -146,7 +150,8 @@ def optimize(
             return_target=return_target, beta_band=beta_band, market=market, groups_file=groups,
             group_net=group_net, locates_file=locates, adv_file=adv, impact=impact, cov_units=cov_units,
             turnover=turnover, tc_bps=tc_bps, rate=rate, rate_source=rate_source, funding_model=model,
-            equity=equity, lot=lot, gammas=_floats(frontier, "frontier"), offline=offline,
+            equity=equity, lot=lot, gammas=_floats(frontier, "frontier"), offline=offline, align=align,
+            min_overlap=min_overlap,
         )  # fmt: skip
         frame = report.to_frame()
         names = ("optimized_weights.csv", "optimized_weights.parquet")

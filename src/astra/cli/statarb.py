@@ -41,6 +41,24 @@ WarmupOpt = Annotated[int, typer.Option("--warmup", help="Bars for the prior; no
 StopOpt = Annotated[float, typer.Option("--stop", help="Stop-loss |z|.")]
 
 
+TREND_HELP = (
+    "Deterministic terms of the cointegrating regression: c constant, ct + linear trend, ctt + squared, n none."
+)
+MAXLAG_HELP = "ADF lags on the residual (default 1); with --autolag the most tried (default Schwert's 12·(n/100)^¼)."
+OVERLAP_HELP = "Fewest common bars a pair needs; each pair uses the bars where both legs have a price."
+TrendOpt = Annotated[str, typer.Option("--trend", help=TREND_HELP)]
+MaxlagOpt = Annotated[int | None, typer.Option("--maxlag", help=MAXLAG_HELP)]
+AutolagOpt = Annotated[
+    str | None, typer.Option("--autolag", help="Choose the ADF lag up to --maxlag: aic | bic | t-stat (statsmodels).")
+]
+LevelsOpt = Annotated[bool, typer.Option("--levels", help="Test prices rather than log prices.")]
+
+
+def _maxlag(maxlag: int | None, autolag: str | None) -> int | None:
+    """--maxlag defaults to 1 without --autolag, and to Schwert's rule (None) with it."""
+    return maxlag if maxlag is not None or autolag is not None else 1
+
+
 @statarb_app.command("scan")
 def statarb_scan(
     tickers: Annotated[list[str] | None, typer.Argument(help="More universe tickers.", show_default=False)] = None,
@@ -50,18 +68,22 @@ def statarb_scan(
     start: StartOpt = None,
     end: EndOpt = None,
     interval: IntervalOpt = "1d",
+    trend: TrendOpt = "c",
+    maxlag: MaxlagOpt = None,
+    autolag: AutolagOpt = None,
+    levels: LevelsOpt = False,
+    min_overlap: Annotated[int, typer.Option("--min-overlap", help=OVERLAP_HELP)] = 100,
     fdr: Annotated[float, typer.Option("--fdr", help="False-discovery rate; only discoveries are kept.")] = 0.05,
     keep_all: Annotated[bool, typer.Option("--all", help="List every pair, not only discoveries.")] = False,
-    lags: Annotated[int, typer.Option("--lags", help="ADF lags on the residual.")] = 1,
     cluster: ClusterOpt = None,
-    block: Annotated[int, typer.Option("--block", help="Pairs per task with --cluster.")] = 5_000,
+    block: Annotated[int, typer.Option("--block", help="Pairs per task (with --cluster, per Dask task).")] = 5_000,
     offline: OfflineOpt = False,
     out: OutOpt = None,
     force: ForceOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Engle-Granger on every pair, ranked, with Benjamini-Hochberg q-values (FDR over all pairs)."""
-    from astra.workflows.scan import pair_scan
+    """Engle-Granger on every pair, each on its own common bars, with Benjamini-Hochberg q-values over all pairs."""
+    from astra.workflows.statarb import statarb_scan as scan_workflow
 
     def render(report) -> None:
         r = report.result
@@ -72,18 +94,22 @@ def statarb_scan(
             for p in shown.itertuples()
         )  # fmt: skip
         kept = "all pairs" if keep_all else "discoveries only"
-        table(f"{r.bars} bars, {r.tested:,} pairs tested, {len(r.table):,} listed ({kept}, FDR {r.fdr:g})",
+        table(f"{r.tested:,} pairs tested, {len(r.table):,} listed ({kept}, FDR {r.fdr:g})",
               ["y", "x", "EG stat", "p", "q", "beta", "half-life"], rows, left=("x",))  # fmt: skip
         if r.table.empty:
             line("no pair passes the FDR level; --all lists every pair")
         elif len(r.table) > len(shown):
             line(f"showing the first {len(shown)} of {len(r.table):,}; --json or --out for all")
+        notes(report.notes)
         if report.files:
             note(", ".join(report.files), label="wrote")
 
-    run(lambda: pair_scan([universe or "", *(tickers or [])], universe_file=universe_file, source=source, start=start,
-                          end=end, interval=interval, fdr=fdr, keep_all=keep_all, lags=lags, cluster=cluster,
-                          block=block, offline=offline, out=out, force=force), render, as_json)  # fmt: skip
+    names = [universe or "", *(tickers or [])]
+    run(lambda: scan_workflow(names, universe_file=universe_file, source=source, start=start, end=end,
+                              interval=interval, trend=trend, maxlag=_maxlag(maxlag, autolag), autolag=autolag,
+                              levels=levels, min_overlap=min_overlap, fdr=fdr, only_discoveries=not keep_all,
+                              cluster=cluster, block=block, offline=offline, out=out, force=force),
+        render, as_json)  # fmt: skip
 
 
 def _render_run(report) -> None:
@@ -127,7 +153,12 @@ def statarb_run_cmd(
     dollar_neutral: NeutralOpt = False,
     rate: RateOpt = None,
     split: Annotated[str | None, typer.Option("--split", help="Fit before this date, trade from it.")] = None,
+    trend: TrendOpt = "c",
+    maxlag: MaxlagOpt = None,
+    autolag: AutolagOpt = None,
+    levels: LevelsOpt = False,
     out: OutOpt = None,
+    force: ForceOpt = False,
     offline: OfflineOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -144,7 +175,8 @@ def statarb_run_cmd(
         return workflows.statarb_run(
             x, y, source=source, interval=interval, start=start, end=end, days=days, model=model, fit=fit,
             rules=rules, cost_bps=cost_bps, half_spread_bps=half_spread_bps, capital=capital,
-            dollar_neutral=dollar_neutral, rate=rate, split=split, out=out, offline=offline,
+            dollar_neutral=dollar_neutral, rate=rate, split=split, out=out, force=force, offline=offline,
+            trend=trend, maxlag=_maxlag(maxlag, autolag), autolag=autolag, levels=levels,
         )  # fmt: skip
 
     run(job, _render_run, as_json)
@@ -164,7 +196,10 @@ def statarb_sweep_cmd(
     model: FilterOpt = "kalman2",
     fit: FitOpt = "mle",
     stop: StopOpt = 4.0,
+    max_hold: Annotated[int, typer.Option("--max-hold", help="Max bars in a trade (0 = none).")] = 0,
     warmup: WarmupOpt = 30,
+    quiet: Annotated[int, typer.Option("--quiet-bars", help="No entries in a session's first/last N bars.")] = 0,
+    flat_close: Annotated[bool, typer.Option("--flat-at-close", help="Close positions at each session end.")] = False,
     cost_bps: TcOpt = 1.0,
     capital: CapitalOpt = 1_000_000.0,
     dollar_neutral: NeutralOpt = False,
@@ -173,21 +208,6 @@ def statarb_sweep_cmd(
 ) -> None:
     """Net Sharpe, return and trades over an entry x exit grid (in-sample: the best cell is biased)."""
     from astra import workflows
-    from astra.statarb import SignalRules
-    from astra.statarb.sweep import parse_range
-
-    def job():
-        entries, exits = parse_range(entry, "--entry"), parse_range(exit_, "--exit")
-        if stop <= entries.max():
-            from astra.errors import InputError
-
-            raise InputError(f"stop {stop:g} must be above the largest entry {entries.max():g}")
-        rules = SignalRules(entry=float(entries.min()), exit=float(min(exits.min(), entries.min() - 1e-9)),
-                            stop=stop, warmup=warmup)  # fmt: skip
-        return workflows.statarb_sweep(
-            x, y, entries, exits, source=source, interval=interval, start=start, end=end, days=days, model=model,
-            fit=fit, rules=rules, cost_bps=cost_bps, capital=capital, dollar_neutral=dollar_neutral, offline=offline,
-        )  # fmt: skip
 
     def render(result) -> None:
         grid = result.table.pivot(index="entry", columns="exit", values="sharpe_ann")
@@ -196,4 +216,8 @@ def statarb_sweep_cmd(
               ["entry", *(f"{c:g}" for c in grid.columns)], rows)  # fmt: skip
         note(result.warning, label="warning")
 
-    run(job, render, as_json)
+    run(lambda: workflows.statarb_sweep(
+        x, y, entry, exit_, stop=stop, max_hold=max_hold, warmup=warmup, quiet_bars=quiet, flat_at_close=flat_close,
+        source=source, interval=interval, start=start, end=end, days=days, model=model, fit=fit, cost_bps=cost_bps,
+        capital=capital, dollar_neutral=dollar_neutral, offline=offline,
+    ), render, as_json)  # fmt: skip

@@ -237,7 +237,6 @@ def scan(
     fdr: float = 0.05,
     block: int = 20_000,
     only_discoveries: bool = False,
-    lags: int | None = None,
 ) -> ScanResult:
     """Engle–Granger on every pair of ``prices`` columns (y = earlier column, x = later).
 
@@ -266,8 +265,6 @@ def scan(
         Pairs per kernel call (memory bound: 11 values a pair).
     only_discoveries : bool
         Keep only the pairs with q ≤ ``fdr``.
-    lags : int, optional
-        Same as ``maxlag`` (the CLI's ``--lags``); give one of the two.
 
     Returns
     -------
@@ -284,7 +281,7 @@ def scan(
     (['Y', 'X'], 3)
     """
     plan = plan_scan(prices, trend=trend, maxlag=maxlag, autolag=autolag, levels=levels, min_overlap=min_overlap,
-                     fdr=fdr, lags=lags)  # fmt: skip
+                     fdr=fdr)  # fmt: skip
     if isinstance(block, bool) or not isinstance(block, int | np.integer) or block < 1:
         raise InputError(f"--block {block!r} must be a whole number of pairs ≥ 1")
     pairs = plan.pairs()
@@ -314,13 +311,9 @@ class ScanPlan:
 
 
 def plan_scan(prices: pd.DataFrame, *, trend: str = "c", maxlag: int | None = 1, autolag: str | None = None,
-              levels: bool = False, min_overlap: int = DEFAULT_MIN_OVERLAP, fdr: float = 0.05,
-              lags: int | None = None) -> ScanPlan:  # fmt: skip
+              levels: bool = False, min_overlap: int = DEFAULT_MIN_OVERLAP,
+              fdr: float = 0.05) -> ScanPlan:  # fmt: skip
     """Validate :func:`scan`'s inputs once and prepare the values tested."""
-    if lags is not None:
-        if maxlag not in (None, 1) and maxlag != lags:
-            raise InputError(f"give maxlag or lags, not both ({maxlag!r} and {lags!r})")
-        maxlag = lags
     if not 0 < fdr < 1:
         raise InputError(f"--fdr {fdr!r} must be between 0 and 1")
     if isinstance(min_overlap, bool) or not isinstance(min_overlap, int | np.integer):

@@ -19,7 +19,7 @@ import pandas as pd
 from astra._io import read_text
 from astra.book import Book
 from astra.config import check_number
-from astra.data import load_prices, returns
+from astra.data import align_returns, load_prices, returns
 from astra.data.providers.sample import MARKET_TICKER
 from astra.data.tables import read_ticker_table
 from astra.errors import InputError
@@ -94,6 +94,8 @@ PARAMETER_FLAGS = {
     "frontier": "--frontier",
     "frontier gamma": "--frontier",
     "offline": "--offline",
+    "align": "--align",
+    "min_overlap": "--min-overlap",
 }
 
 
@@ -222,13 +224,18 @@ class OptimizeReport:
 
 
 def _betas(prices_source, start, end, market, rets, offline) -> np.ndarray:
+    """Each name's OLS beta to ``market`` on the days both have a return (all of them on a common window)."""
     series = load_prices([market], prices_source, start, end, offline=offline).prices[market]
     market_returns = returns(series.to_frame()).iloc[:, 0].reindex(rets.index)
-    if market_returns.isna().any():
+    if market_returns[rets.notna().any(axis=1)].isna().any():
         raise InputError(f"market {market} has gaps in the estimation window; choose another window")
-    m = market_returns.to_numpy() - market_returns.mean()
-    x = rets.to_numpy() - rets.to_numpy().mean(axis=0)
-    return (x.T @ m) / (m @ m)
+    betas = []
+    for column in rets.columns:
+        both = rets[column].notna() & market_returns.notna()
+        x, m = rets.loc[both, column].to_numpy(), market_returns[both].to_numpy()
+        m = m - m.mean()
+        betas.append(float((x - x.mean()) @ m / (m @ m)))
+    return np.array(betas)
 
 
 def _benchmark_fixing(rate, rate_source, start, end, offline) -> tuple[float, str]:
@@ -341,6 +348,8 @@ def optimize_portfolio(
     lot: int = 1,
     gammas: list[float] | None = None,
     offline: bool = False,
+    align: str = "common",
+    min_overlap: int = 60,
 ) -> OptimizeReport:
     """Build and solve a portfolio problem from user-level inputs (the CLI, report and dashboard call this).
 
@@ -371,6 +380,12 @@ def optimize_portfolio(
         Benchmark for funding carry (decimal, ``4.3`` is refused); neither: carry left out.
     market
         The market series betas are measured against (``beta_band``).
+    align, min_overlap
+        Names with different histories: ``common`` keeps the days where every name has a
+        return (the notes say how many days that drops and which ticker limits the window);
+        ``pairwise`` estimates each covariance on the pair's common days (at least
+        ``min_overlap``), projected to the nearest positive semi-definite matrix, and each
+        mean and beta on the name's own days (:func:`astra.data.align_returns`).
     """
     notes: list[str] = []
     gammas = [float(g) for g in gammas] if gammas else []
@@ -390,11 +405,19 @@ def optimize_portfolio(
         fixing, described = _benchmark_fixing(rate, rate_source, start, end, offline)
     elif book is not None or problem != "minvar":
         notes.append("no rate or rate_source: funding carry is left out of the objective")
+    if align == "pairwise" and user_cov is not None:
+        raise InputError("align pairwise estimates the covariance itself; a given cov needs align common")
     data = load_prices(tickers, source, start, end, offline=offline)
-    rets = returns(data.prices).dropna()
+    aligned = align_returns(returns(data.prices)[list(tickers)], align, min_overlap=min_overlap)
+    rets = aligned.returns
+    if aligned.dropped or align == "pairwise":
+        notes.append(aligned.note)
     if len(rets) < 20:
-        raise InputError(f"only {len(rets)} days with prices for every name; widen start/end")
-    if user_cov is None:
+        raise InputError(f"only {len(rets)} days with prices for every name; widen start/end or use align pairwise")
+    if align == "pairwise":
+        model = RiskModel.from_covariance(aligned.covariance(), list(rets.columns), units="daily")
+        cov_label = "pairwise sample covariance, nearest positive semi-definite (Higham 2002)"
+    elif user_cov is None:
         model = risk_model(rets, cov, half_life=half_life, factors=min(factors, len(tickers) - 1, len(rets) - 1))
     elif isinstance(user_cov, RiskModel):
         model = user_cov
@@ -412,7 +435,8 @@ def optimize_portfolio(
         notes.append(
             f"covariance {cov_label} read as {cov_units}: annual volatilities {vols.min():.1%} to {vols.max():.1%}"
         )
-    mean, mu_label = _expected(problem, mu, files.alphas, rets, model)
+    # A pairwise panel keeps each name's own days: filling its gaps with the name's mean leaves every mean as is.
+    mean, mu_label = _expected(problem, mu, files.alphas, rets.fillna(rets.mean()), model)
     max_weight = _default_max_weight(problem, long_only, model.n) if max_weight is None else max_weight
     limits = Limits(gross=gross, net=band, lower=-max_weight, upper=max_weight, long_only=long_only)
     last = data.prices.ffill().iloc[-1]

@@ -14,7 +14,7 @@ import pandas as pd
 
 from astra.book import Book
 from astra.config import check_number
-from astra.data import load_prices, returns
+from astra.data import align_returns, load_prices, returns
 from astra.data.providers.sample import MARKET_TICKER
 from astra.errors import InputError, listing
 from astra.funding import carry
@@ -109,8 +109,12 @@ def book_history(book: BookInput, *, source: str = "sample", start=None, end=Non
     names = list(marked.tickers)
     with_market = source == "sample" and MARKET_TICKER not in names
     data = load_prices([*names, MARKET_TICKER] if with_market else names, source, iso(lo), iso(hi), offline=offline)
-    daily = returns(data.prices).dropna()
-    notes = []
+    panel = returns(data.prices)
+    aligned = align_returns(panel[names], "common")  # historical P&L needs days where every name has a return
+    daily = aligned.returns
+    if with_market:
+        daily = daily.join(panel[MARKET_TICKER]).dropna()
+    notes = [aligned.note] if aligned.dropped else []
     if window is not None:
         if window > len(daily):
             raise InputError(f"window {window} is longer than the {len(daily)} days of history")

@@ -132,41 +132,21 @@ def risk_var_many(paths, run: Runner, *, out=None, force: bool = False, **option
     return _many(_risk_row, paths, run, ["gross", "var", "es"], out, force=force, job="risk-books", **options)
 
 
-def _scan_block(pairs: np.ndarray, *, logp: np.ndarray, lags: int) -> dict[str, np.ndarray]:
-    from astra.statarb.scan import _pairs_stats
+def scan_blocks(prices: pd.DataFrame, run: Runner, *, trend: str = "c", maxlag: int | None = 1,
+                autolag: str | None = None, levels: bool = False, min_overlap: int = 100, fdr: float = 0.05,
+                block: int = 5_000, only_discoveries: bool = False):  # fmt: skip
+    """The pair scan, partitioned into blocks of ``block`` pairs run by ``run``; FDR applied once over all pairs.
 
-    return _pairs_stats(logp, np.ascontiguousarray(pairs[:, 0]), np.ascontiguousarray(pairs[:, 1]), lags)
+    The blocks are :func:`astra.statarb.scan.scan_block` over one shared plan, so the
+    numbers equal :func:`astra.statarb.scan.scan` whichever way the blocks run.
+    """
+    from astra.statarb.scan import finish_scan, plan_scan, scan_block
 
-
-def scan_blocks(prices: pd.DataFrame, run: Runner, *, lags: int = 1, fdr: float = 0.05, block: int = 5_000,
-                only_discoveries: bool = False):  # fmt: skip
-    """The pair scan, partitioned into blocks of pairs; FDR applied once over all pairs."""
-    from astra.statarb.scan import ScanResult, benjamini_hochberg
-
-    if not 0 < fdr < 1:
-        raise InputError(f"--fdr {fdr!r} must be between 0 and 1")
-    frame = prices.dropna()
-    names = [str(c) for c in frame.columns]
-    if len(names) < 2 or len(frame) < 30:
-        raise InputError("a scan needs at least two tickers and 30 common bars")
-    values = frame.to_numpy(dtype=float).T
-    if np.any(values <= 0):
-        raise InputError("log prices need positive prices")
-    logp = np.ascontiguousarray(np.log(values))
-    parts = pair_blocks(len(names), block)
-    stats = run.map(_bind(_scan_block, {"lags": int(lags)}), parts, logp=logp)
-    pairs = np.concatenate(parts)
-    merged = {key: np.concatenate([s[key] for s in stats]) for key in stats[0]}
-    table = pd.DataFrame(
-        {
-            "y": np.asarray(names)[pairs[:, 0]], "x": np.asarray(names)[pairs[:, 1]], "eg_stat": merged["stat"],
-            "p_value": merged["pvalue"], "q_value": benjamini_hochberg(merged["pvalue"]), "beta": merged["beta"],
-            "half_life_bars": merged["half_life"], "spread_vol": merged["spread_vol"],
-        }
-    ).sort_values(["p_value", "eg_stat"], kind="stable").reset_index(drop=True)  # fmt: skip
-    if only_discoveries:
-        table = table[table["q_value"] <= fdr].reset_index(drop=True)
-    return ScanResult(table=table, fdr=fdr, lags=int(lags), bars=len(frame), log_prices=True, tested=len(pairs))
+    plan = plan_scan(prices, trend=trend, maxlag=maxlag, autolag=autolag, levels=levels, min_overlap=min_overlap,
+                     fdr=fdr)  # fmt: skip
+    parts = pair_blocks(len(plan.names), block)
+    return finish_scan(plan, np.concatenate(parts), run.map(scan_block, parts, plan=plan),
+                       only_discoveries=only_discoveries)  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -17,9 +16,9 @@ from astra.errors import InputError
 from astra.funding import FundingTerms
 from astra.statarb import SignalRules, backtest, fit_kalman, hold_positions, kalman_filter, metrics, sweep
 from astra.statarb.kalman import KalmanResult, refilter
-from astra.statarb.scan import DEFAULT_MIN_OVERLAP, ScanResult, engle_granger, finish_scan, plan_scan, scan_block
+from astra.statarb.scan import DEFAULT_MIN_OVERLAP, ScanResult, engle_granger
 from astra.statarb.sweep import SweepResult, check_grid
-from astra.workflows.common import write_frame
+from astra.workflows.common import write_exports
 
 __all__ = [
     "PairLoad",
@@ -166,7 +165,8 @@ def statarb_run(
     rate: float | None = None,
     funding: FundingTerms | None = None,
     split=None,
-    out: Path | None = None,
+    out=None,
+    force: bool = False,
     offline: bool = False,
     seed: int = 0,
     trend: str = "c",
@@ -224,14 +224,9 @@ def statarb_run(
     phi = filtered.params.get("phi")
     if phi is not None and phi >= 0.999:
         notes.append(f"fitted phi = {phi:.5f}: the spread is not mean reverting at this frequency; no tradable signal")
-    files: list[str] = []
-    if out is not None:
-        from astra._io import ensure_writable_dir
-
-        target = ensure_writable_dir(Path(out), what="--out directory")
-        for name, frame in (("kalman_signals", signals), ("trades", result.trades)):
-            files.append(str(write_frame(frame, target / f"{name}.csv")))
-            files.append(str(write_frame(frame, target / f"{name}.parquet")))
+    exports = {f"{name}.{ext}": frame for name, frame in (("kalman_signals", signals), ("trades", result.trades))
+               for ext in ("csv", "parquet")}  # fmt: skip
+    files = list(write_exports(out, exports, force=force, job="statarb"))
     summary = stats.to_dict()
     summary.pop("note", None)
     summary["out_of_sample"] = split is not None
@@ -328,22 +323,17 @@ def statarb_sweep(
     dollar_neutral: bool = False,
     offline: bool = False,
     seed: int = 0,
-    rules: SignalRules | None = None,
 ) -> SweepResult:
     """The (entry, exit) grid of one pair on its fitted z-score (in-sample, and said so).
 
     ``entries``/``exits`` are z thresholds (sequences, or ``"start:stop:step"`` ranges); the other
     hold rules (``stop``, ``max_hold``, ``warmup``, ``quiet_bars``, ``flat_at_close``) are shared
     by every cell. Refused before any data is loaded: a grid with no cell where exit < entry,
-    a stop at or below an entry, ``cost_bps`` < 0. ``rules`` (deprecated, for callers that still
-    pass :class:`SignalRules`) supplies the shared rules; its entry and exit are not used.
+    a stop at or below an entry, ``cost_bps`` < 0.
     """
-    if rules is not None:
-        stop, max_hold, warmup = rules.stop, rules.max_hold, rules.warmup
-        quiet_bars, flat_at_close = rules.quiet_bars, rules.flat_at_close
     entries, exits = check_grid(entries, exits, stop=stop)
-    check_number(cost_bps, "--cost-bps", minimum=0, maximum=1000)
-    check_number(capital, "--capital", minimum=0, exclusive_minimum=True)
+    check_number(cost_bps, "cost_bps", minimum=0, maximum=1000)
+    check_number(capital, "capital", minimum=0, exclusive_minimum=True)
     SignalRules(entry=float(entries.max()), exit=float(exits.min()), stop=float(stop), max_hold=max_hold,
                 warmup=warmup, quiet_bars=quiet_bars, flat_at_close=flat_at_close)  # fmt: skip
     pair = load_pair(x, y, source=source, interval=interval, start=start, end=end, days=days, offline=offline,
@@ -384,6 +374,7 @@ class ScanReport:
 def statarb_scan(
     tickers=None,
     *,
+    universe_file=None,
     source: str = "sample",
     start=None,
     end=None,
@@ -397,36 +388,32 @@ def statarb_scan(
     only_discoveries: bool = True,
     cluster=None,
     block: int = 5_000,
-    out: Path | None = None,
+    out=None,
+    force: bool = False,
     offline: bool = False,
 ) -> ScanReport:
-    """Load prices and scan every pair (:func:`astra.statarb.scan`; with ``cluster``, blocks of
-    ``block`` pairs on Dask workers, the same numbers); ``out`` receives ``pair_scan.csv`` and
-    ``.parquet`` (index ``rank``).
+    """Load prices and scan every pair (:func:`astra.statarb.scan`); all the source has when no tickers.
+
+    ``tickers`` may be typed (space- or comma-separated) and ``universe_file`` (a CSV with a
+    ``ticker`` column) adds more. The pairs run in blocks of ``block`` in-process or, with
+    ``cluster``, on Dask workers (:func:`~astra.workflows.scale.scan_blocks`: the same
+    numbers). ``out`` receives ``pair_scan.csv`` and ``.parquet`` (index ``rank``) as one set.
     """
+    from astra.parallel import runner
+    from astra.workflows.data import price_data
+    from astra.workflows.scale import scan_blocks
+
     started = time.perf_counter()
-    plan_args = {"trend": trend, "maxlag": maxlag, "autolag": autolag, "levels": levels, "min_overlap": min_overlap,
-                 "fdr": fdr}  # fmt: skip
     if isinstance(block, bool) or not isinstance(block, int) or block < 1:
-        raise InputError(f"--block {block!r} must be a whole number of pairs ≥ 1")
-    data = load_prices(tickers or None, source, start, end, interval=interval, offline=offline)
-    plan = plan_scan(data.prices, **plan_args)
-    pairs = plan.pairs()
-    parts = [pairs[i : i + block] for i in range(0, len(pairs), block)]
-    if cluster is None:
-        blocks = [scan_block(part, plan=plan) for part in parts]
-    else:
-        from astra.parallel import runner
-
-        with runner(cluster) as run:
-            blocks = run.map(scan_block, parts, plan=plan)
-    result = finish_scan(plan, pairs, blocks, only_discoveries=only_discoveries)
+        raise InputError(f"block {block!r} must be a whole number of pairs ≥ 1")
+    data = price_data(tickers or (), universe_file=universe_file, source=source, start=start, end=end,
+                      interval=interval, offline=offline)  # fmt: skip
+    with runner(cluster) as run:
+        result = scan_blocks(data.prices, run, trend=trend, maxlag=maxlag, autolag=autolag, levels=levels,
+                             min_overlap=min_overlap, fdr=fdr, block=block,
+                             only_discoveries=only_discoveries)  # fmt: skip
     notes = [*data.meta.notes, *result.notes]
-    files: list[str] = []
-    if out is not None:
-        from astra._io import ensure_writable_dir
-
-        target = ensure_writable_dir(Path(out), what="--out directory")
-        files = [str(write_frame(result.table, target / f"pair_scan.{ext}")) for ext in ("csv", "parquet")]
+    files = write_exports(out, {"pair_scan.csv": result.table, "pair_scan.parquet": result.table}, force=force,
+                          job="scan")  # fmt: skip
     return ScanReport(result, data.meta.source, data.meta.interval, data.quality, tuple(notes),
-                      (time.perf_counter() - started) * 1e3, tuple(files))  # fmt: skip
+                      (time.perf_counter() - started) * 1e3, files)  # fmt: skip

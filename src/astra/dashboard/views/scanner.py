@@ -4,7 +4,7 @@ import streamlit as st
 
 from astra.dashboard._common import attempt, page, price_source, source_label, table
 from astra.workflows.data import available_tickers
-from astra.workflows.scan import pair_scan
+from astra.workflows.statarb import statarb_scan
 
 page("Pair scanner", "Engle–Granger on log prices for every pair, MacKinnon p-values, Benjamini–Hochberg q-values.")
 source = price_source()
@@ -16,7 +16,9 @@ fdr = c2.slider("False-discovery rate", 0.01, 0.5, 0.10, 0.01)
 everything = c3.checkbox("List every pair", value=True)
 
 with st.spinner("Scanning every pair…"):
-    report = attempt(lambda: pair_scan(universe, source=source, start=start or None, fdr=fdr, keep_all=everything))
+    report = attempt(
+        lambda: statarb_scan(universe, source=source, start=start or None, fdr=fdr, only_discoveries=not everything)
+    )
 if report is not None:
     result = report.result
     st.write(f"{result.tested} pairs tested, {len(result.discoveries)} discoveries at FDR {fdr:.0%}")
