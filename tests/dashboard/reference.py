@@ -8,6 +8,7 @@ numpy's inverted-CDF quantile (the definition in astra/risk/var.py's docstring).
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import warnings
@@ -26,9 +27,14 @@ CARRY_DAY = "2022-12-23"  # the funding page's default accrual day (a Friday bef
 GC_FEE, HARD_TO_BORROW = 0.0025, {"BAC": 0.0040}  # examples/book.toml's [funding] fees
 
 
-def closes() -> pd.DataFrame:
-    """Daily closes of the sample's 20 stocks and the S&P 500 index (skfolio)."""
+@functools.cache
+def _closes() -> pd.DataFrame:
     return load_sp500_dataset().join(load_sp500_index(), how="left")
+
+
+def closes() -> pd.DataFrame:
+    """Daily closes of the sample's 20 stocks and the S&P 500 index (skfolio), a fresh copy."""
+    return _closes().copy()
 
 
 def next_session(day: pd.Timestamp) -> pd.Timestamp:

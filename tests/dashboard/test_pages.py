@@ -68,6 +68,9 @@ def readable(app: AppTest) -> list[str]:
         bad += [c for c in cells if UNREADABLE.search(c.strip())]
     bad += [m.value for m in app.metric if UNREADABLE.search(m.value)]
     bad += [t for t in texts(app) if "astra-uploads" in t or "astra-book-" in t or "/tmp/" in t]
+    # a page names its own controls, not the CLI's flags (the overview's text about the CLI aside)
+    messages = [str(e.value) for kind in ("caption", "error", "warning", "info") for e in app.get(kind)]
+    bad += [t for t in messages if re.search(r"(?<![\w-])--[a-z]", t)]
     return bad
 
 

@@ -47,6 +47,18 @@ _SAMPLE_NAME = "sample-client"
 # a book typed or uploaded is read from a scratch copy (astra-book-XXXX/<name>.toml): its folder is noise
 _SCRATCH_BOOK = re.compile(r"(?:[A-Za-z]:)?[\\/][^\s'\"(),]*?astra-book-[^\\/\s]+[\\/]")
 _OLD_UPLOAD = re.compile(r"(?:(?:csv|parquet):)?(?:[A-Za-z]:)?[\\/][^\s'\"(),]*?astra-uploads-[^\s'\"(),]+")
+# workflow messages name the CLI's flags; a page names its own controls instead
+_FLAG_PHRASES = [
+    (re.compile(r"\s*\(--rate, --rate-source\)"), ""),
+    (re.compile(r"--rate or --rate-source"), "a benchmark rate"),
+    (re.compile(r"use --split DATE"), "give a walk-forward split"),
+    (re.compile(r"widen --start/--end"), "start the history earlier"),
+]
+_FLAGS = {"split": "walk-forward split", "entry": "entry |z|", "exit": "exit |z|", "stop": "stop |z|",
+          "fdr": "false-discovery rate", "rate": "benchmark rate", "universe": "universe", "model": "model",
+          "level": "level", "scenarios": "MC scenarios", "max-weight": "max |weight|",
+          "tc-bps": "trading cost"}  # fmt: skip
+_FLAG = re.compile(r"--([a-z][a-z-]*)")
 _HINTS = {
     "not in the offline sample": "Upload a price file that has them (sidebar → Prices), or take them out of the book.",
 }
@@ -54,13 +66,16 @@ _HINTS = {
 
 # ------------------------------------------------------------------ what the user reads
 def public(text: str) -> str:
-    """``text`` with every server path of an upload replaced by the file's own name."""
+    """``text`` as a page shows it: an upload by its file name (no server path), the page's controls for CLI flags."""
     upload = st.session_state.get("prices")
     if upload:
         source = upload["source"]
         text = text.replace(source, upload["name"]).replace(source.split(":", 1)[1], upload["name"])
     text = _SCRATCH_BOOK.sub("", text)
-    return _OLD_UPLOAD.sub("an earlier upload", text)
+    text = _OLD_UPLOAD.sub("an earlier upload", text)
+    for pattern, words in _FLAG_PHRASES:
+        text = pattern.sub(words, text)
+    return _FLAG.sub(lambda flag: _FLAGS.get(flag.group(1), flag.group(0)), text)
 
 
 def _once(message: str, show: Callable[[str], Any]) -> None:

@@ -35,7 +35,7 @@ def downloads(frame: pd.DataFrame, name: str, *, index_name: str | None = None) 
     left, right, _ = st.columns([1, 1, 5])
     left.download_button("CSV", csv, f"{name}.csv", "text/csv", key=f"{name}-csv", icon=":material/download:")
     right.download_button(
-        "Download Parquet",
+        "Parquet",
         parquet,
         f"{name}.parquet",
         "application/octet-stream",

@@ -25,6 +25,11 @@ data = attempt(lambda: price_data(check_tickers(text, maximum=60) if text.strip(
                                   start=start, end=end))  # fmt: skip
 if data is not None:
     prices = data.prices
+    m = st.columns(4)
+    metric(m[0], "Names", prices.shape[1], "count")
+    metric(m[1], "Sessions", len(prices), "count")
+    metric(m[2], "First session", prices.index[0], "date")
+    metric(m[3], "Last session", prices.index[-1], "date")
     st.plotly_chart(figures.cumulative_returns(prices), key="cumulative")
     if data.quality is not None:
         st.info(f"Data quality: {public(data.quality.summary())}")

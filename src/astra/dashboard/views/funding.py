@@ -56,14 +56,13 @@ report = attempt(lambda: funding_report(book, on=pd.Timestamp(day), **inputs))
 if report is not None:
     b, c = report.book, report.carry
     st.subheader(f"{b.name}: exposures")
-    st.caption(f"Marks: {public(report.marks)}.")
     m = st.columns(5)
     metric(m[0], "Long", b.long_market_value, digits=0)
     metric(m[1], "Short", b.short_market_value, digits=0)
     metric(m[2], "Gross", b.gross, digits=0)
     metric(m[3], "Net", b.net, digits=0)
     m[4].metric("Leverage", f"{fmt.ratio(b.leverage)}×", help=f"gross ÷ equity ({fmt.money(b.equity, 0)})")
-    for note in b.notes:
+    for note in b.notes or [f"Marks: {report.marks}"]:  # which close marks which names
         st.caption(public(note))
     metric(st, f"Daily carry on {c.day.date()} ({c.model}, {c.accrual_days} day(s) accrued)", c.daily_carry,
            help=f"benchmark {fmt.pct(c.benchmark_rate)} ({report.benchmark_rate_source}); "

@@ -85,7 +85,7 @@ if history is not None:
         st.plotly_chart(figures.stress_bars(stress.table), key="stress")
         shown_table(stress_table(stress.table), stress.table, "stress_scenarios", text_columns=["kind", "from", "to"],
                     caption=f"P&L of today's book (USD, % of gross), worst first; benchmark "
-                            f"{fmt.pct(stress.benchmark_rate)} ({public(stress.benchmark_rate_source)})")  # fmt: skip
+                            f"{fmt.pct(stress.benchmark_rate)}")  # fmt: skip
         st.write(reverse_stress_sentence(stress.reverse))
         for note in stress.notes:
             st.caption(public(note))
