@@ -109,7 +109,7 @@ def browser(server):
 @pytest.fixture
 def tab(browser):
     """A fresh browser page (a new Streamlit session) that records console errors."""
-    page = browser.new_page(viewport={"width": 1400, "height": 4000})  # tall: every chart is in view
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.errors = []
     page.on("console", lambda m: m.type == "error" and not PROBE.search(m.location.get("url") or "")
             and page.errors.append(f"{m.text} ({m.location.get('url')})"))  # fmt: skip
@@ -339,6 +339,7 @@ def test_uploaded_prices_are_used_and_named_by_their_file(server, tab, files):
     assert metric(tab, "Names") == "5" and metric(tab, "Last session") == "2022-12-28"
     text = tab.locator("[data-testid='stMain']").inner_text()
     assert "astra-uploads" not in text and "/tmp" not in text
+    assert "astra-uploads" not in tab.content()  # nor in the page's markup (widget keys, ids)
     screenshot(tab, "data-uploaded-prices")
     tab.locator(SIDEBAR).get_by_role("button", name="Clear: use the offline sample").click()
     tab.locator(SIDEBAR).get_by_text("In use: sample", exact=True).wait_for(timeout=WAIT)

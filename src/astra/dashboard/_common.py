@@ -51,7 +51,7 @@ _OLD_UPLOAD = re.compile(r"(?:(?:csv|parquet):)?(?:[A-Za-z]:)?[\\/][^\s'\"(),]*?
 _FLAG_PHRASES = [
     (re.compile(r"\s*\(--rate, --rate-source\)"), ""),
     (re.compile(r"--rate or --rate-source"), "a benchmark rate"),
-    (re.compile(r"use --split DATE"), "give a walk-forward split"),
+    (re.compile(r"use --split DATE for a walk-forward test"), "set a walk-forward split to test out of sample"),
     (re.compile(r"widen --start/--end"), "start the history earlier"),
 ]
 _FLAGS = {"split": "walk-forward split", "entry": "entry |z|", "exit": "exit |z|", "stop": "stop |z|",

@@ -1,5 +1,7 @@
 """Pair scanner: universe, FDR level, ranked table; open a pair in Stat-arb."""
 
+import zlib
+
 import streamlit as st
 
 from astra import format as fmt
@@ -12,7 +14,10 @@ from astra.workflows.scan import pair_scan
 page("Pair scanner", "Engle–Granger on log prices for every pair, MacKinnon p-values, Benjamini–Hochberg q-values.")
 source = price_source()
 names = attempt(lambda: available_tickers(source)) or []
-universe = st.multiselect(f"Universe ({source_label()})", names, names, key=f"scan-universe-{source}")
+# one selection per price source (all its names to start with); the key never carries a server path
+universe = st.multiselect(
+    f"Universe ({source_label()})", names, names, key=f"scan-universe-{zlib.crc32(source.encode())}"
+)
 c1, c2, c3 = st.columns(3)
 start = c1.text_input("From", "2018-01-01", key="scan-start")
 fdr = c2.slider("False-discovery rate", 0.01, 0.5, 0.10, 0.01)
