@@ -227,6 +227,7 @@ def reference_headline(path: str) -> float | None:
         "": sum(abs(q) * float(last[t]) for t, q in SAMPLE_SHARES.items()),  # gross at the latest sample close
         "funding": carry(SAMPLE_SHARES),
         "risk": hist_var(SAMPLE_SHARES),
+        "data": len(closes().loc["2018-01-01":]),  # skfolio's sessions since the page's start date
     }.get(path)
 
 
