@@ -1,17 +1,18 @@
-"""What every dashboard page shares: the user's book and prices, errors, tables, the report.
+"""What every dashboard page shares: the user's book and prices, errors, the report.
 
 Pages gather widget values, call ONE workflow per job (:mod:`astra.workflows`) with the
-same inputs the CLI would pass, and render the result. The book and the price file a
-user uploads live in the session, shared by every page until they clear them; only
-uploaded files and the bundled examples are ever read (no path typed on a page reaches
-the file system). An :class:`~astra.errors.AstraError` is shown once, never a traceback.
+same inputs the CLI would pass, and render the result (:mod:`astra.dashboard._show`).
+The book and the price file a user uploads live in the session, shared by every page
+until they clear them; only uploaded files and the bundled examples are ever read (no
+path typed on a page reaches the file system), and no server path is ever shown (an
+upload is called by its file name). An :class:`~astra.errors.AstraError` is shown once,
+never a traceback.
 """
 
 from __future__ import annotations
 
 import atexit
 import hashlib
-import io
 import re
 import shutil
 import tempfile
@@ -20,7 +21,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import streamlit as st
 
 from astra.dashboard import MAX_UPLOAD_MB
@@ -31,20 +31,53 @@ __all__ = [
     "SAMPLE_BOOK_TEXT",
     "attempt",
     "book_input",
+    "book_name",
     "check_tickers",
-    "downloads",
     "page",
     "price_source",
+    "public",
+    "set_book",
     "source_label",
-    "table",
 ]
 
 _TICKER = re.compile(r"^[A-Z0-9][A-Z0-9.\-=^]{0,19}$")
 SAMPLE_BOOK_TEXT = (Path(__file__).parents[1] / "examples" / "book.toml").read_text(encoding="utf-8")
 _SAMPLE = BookText(SAMPLE_BOOK_TEXT, "toml", "sample-client")
+_SAMPLE_NAME = "sample-client"
+# a book typed or uploaded is read from a scratch copy (astra-book-XXXX/<name>.toml): its folder is noise
+_SCRATCH_BOOK = re.compile(r"(?:[A-Za-z]:)?[\\/][^\s'\"(),]*?astra-book-[^\\/\s]+[\\/]")
+_OLD_UPLOAD = re.compile(r"(?:(?:csv|parquet):)?(?:[A-Za-z]:)?[\\/][^\s'\"(),]*?astra-uploads-[^\s'\"(),]+")
+# workflow messages name the CLI's flags; a page names its own controls instead
+_FLAG_PHRASES = [
+    (re.compile(r"\s*\(--rate, --rate-source\)"), ""),
+    (re.compile(r"--rate or --rate-source"), "a benchmark rate"),
+    (re.compile(r"use --split DATE for a walk-forward test"), "set a walk-forward split to test out of sample"),
+    (re.compile(r"widen --start/--end"), "start the history earlier"),
+]
+_FLAGS = {"split": "walk-forward split", "entry": "entry |z|", "exit": "exit |z|", "stop": "stop |z|",
+          "fdr": "false-discovery rate", "rate": "benchmark rate", "universe": "universe", "model": "model",
+          "level": "level", "scenarios": "MC scenarios", "max-weight": "max |weight|",
+          "tc-bps": "trading cost"}  # fmt: skip
+_FLAG = re.compile(r"--([a-z][a-z-]*)")
+_HINTS = {
+    "not in the offline sample": "Upload a price file that has them (sidebar → Prices), or take them out of the book.",
+}
 
 
-# ------------------------------------------------------------------ errors
+# ------------------------------------------------------------------ what the user reads
+def public(text: str) -> str:
+    """``text`` as a page shows it: an upload by its file name (no server path), the page's controls for CLI flags."""
+    upload = st.session_state.get("prices")
+    if upload:
+        source = upload["source"]
+        text = text.replace(source, upload["name"]).replace(source.split(":", 1)[1], upload["name"])
+    text = _SCRATCH_BOOK.sub("", text)
+    text = _OLD_UPLOAD.sub("an earlier upload", text)
+    for pattern, words in _FLAG_PHRASES:
+        text = pattern.sub(words, text)
+    return _FLAG.sub(lambda flag: _FLAGS.get(flag.group(1), flag.group(0)), text)
+
+
 def _once(message: str, show: Callable[[str], Any]) -> None:
     shown = st.session_state.setdefault("_errors_shown", set())
     if message not in shown:
@@ -52,21 +85,46 @@ def _once(message: str, show: Callable[[str], Any]) -> None:
         show(message)
 
 
-def attempt(job: Callable[[], Any]) -> Any | None:
-    """Run ``job``; an AstraError (or a warning ASTRA raises on purpose) is shown once per page run; None on error.
+def _error(message: str) -> None:
+    _once(message, lambda text: st.error(text, icon="⚠️"))
 
-    However many jobs on a page hit the same problem, the user reads it once.
-    """
+
+def _explain(exc: AstraError) -> str:
+    message = public(str(exc))
+    hints = [hint for key, hint in _HINTS.items() if key in message]
+    return " ".join([message.rstrip(". ") + "." if hints else message, *hints])
+
+
+def _refused(file_name: str, message: str) -> str:
+    """Why an upload was refused, naming the file once."""
+    for prefix in (f"{file_name}: ", f"{file_name}, "):
+        if message.startswith(prefix):
+            message = message[len(prefix) :]
+    return f"{file_name} was not loaded: {message}"
+
+
+def _run(job: Callable[[], Any]) -> tuple[Any, str | None]:
+    """``job()`` and its error message (None when it worked); ASTRA's own warnings are shown once."""
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             result = job()
     except AstraError as exc:
-        _once(str(exc), lambda text: st.error(text, icon="⚠️"))
-        return None
+        return None, _explain(exc)
     for warning in caught:
         if issubclass(warning.category, UserWarning):
-            _once(str(warning.message), st.warning)
+            _once(public(str(warning.message)), st.warning)
+    return result, None
+
+
+def attempt(job: Callable[[], Any]) -> Any | None:
+    """Run ``job``; an AstraError (or a warning ASTRA raises on purpose) is shown once per page run; None on error.
+
+    However many jobs on a page hit the same problem, the user reads it once.
+    """
+    result, error = _run(job)
+    if error is not None:
+        _error(error)
     return result
 
 
@@ -82,7 +140,7 @@ def check_tickers(text: str, *, minimum: int = 1, maximum: int = 200) -> list[st
     return names
 
 
-# ------------------------------------------------------------------ uploads, kept for the session
+# ------------------------------------------------------------------ the session's book and prices
 @st.cache_resource(show_spinner=False)
 def _uploads_dir() -> Path:
     """One private directory per server process for uploaded files, removed when the server stops."""
@@ -108,6 +166,11 @@ def book_input() -> BookText:
     return st.session_state.get("book", _SAMPLE)
 
 
+def book_name() -> str:
+    """The session book's account name (``sample-client`` for the sample)."""
+    return st.session_state.get("book_name", _SAMPLE_NAME)
+
+
 def price_source() -> str:
     """The session's price source for workflows: ``sample``, or the uploaded price file."""
     upload = st.session_state.get("prices")
@@ -119,73 +182,110 @@ def source_label(source: str | None = None) -> str:
     upload = st.session_state.get("prices")
     if upload and (source is None or source == upload["source"]):
         return f"uploaded {upload['name']}"
-    return source or "sample"
+    return public(source or "sample")
+
+
+def _open_error(book: BookText, equity: float | None) -> tuple[str | None, str | None]:
+    """(account name, None) when ``book`` opens on the session's prices, else (None, why not)."""
+    from astra.workflows.book import open_book
+
+    opened, error = _run(lambda: open_book(book, source=price_source(), equity=equity))
+    return (None, error) if opened is None else (opened.book.name, None)
 
 
 def set_book(book: BookText, *, equity: float | None = None) -> bool:
-    """Make ``book`` the session's book if it opens (marks included); else show why and keep the old one."""
-    from astra.workflows.book import open_book
-
-    opened = attempt(lambda: open_book(book, source=price_source(), equity=equity))
-    if opened is None:
+    """Make ``book`` the session's book if it opens (marks included); else show why once and keep the old one."""
+    name, error = _open_error(book, equity)
+    if error is not None:
+        _error(error)
         return False
-    st.session_state["book"] = book
-    st.session_state["book_equity"] = equity
-    st.session_state["book_version"] = st.session_state.get("book_version", 0) + 1
+    _store_book(book, equity, name)
     return True
+
+
+def _store_book(book: BookText | None, equity: float | None, name: str | None) -> None:
+    if book is None:
+        for key in ("book", "book_equity", "book_name"):
+            st.session_state.pop(key, None)
+    else:
+        st.session_state.update(book=book, book_equity=equity, book_name=name)
+    st.session_state["book_version"] = st.session_state.get("book_version", 0) + 1
+
+
+def _read_upload(upload) -> BookText:
+    try:
+        text = upload.getvalue().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(f"{upload.name}: the book is not UTF-8 text") from None
+    fmt = "csv" if upload.name.lower().endswith(".csv") else "toml"
+    return BookText(text, fmt, Path(upload.name).stem)
 
 
 def _sidebar_book() -> None:
     side = st.sidebar
-    book = book_input()
     side.subheader("Book")
-    side.caption(f"In use: **{book.name}** ({book.fmt.upper()}) — every page uses it until you clear it.")
+    in_use = side.empty()
+    uploads = st.session_state.get("book_uploads", 0)  # a new key empties the uploader after Clear
     upload = side.file_uploader("Upload a book (TOML, or CSV ticker,quantity[,price])", type=["toml", "csv"],
-                                key="book-upload")  # fmt: skip
+                                key=f"book-upload-{uploads}")  # fmt: skip
     equity = None
     if upload is not None and upload.name.lower().endswith(".csv"):
         equity = side.number_input("Account equity for the CSV book (USD)", 1.0, 1e12, 1_000_000.0, 10_000.0,
                                    key="book-csv-equity")  # fmt: skip
-    if upload is not None and st.session_state.get("book_upload_id") != (upload.file_id, equity):
-        st.session_state["book_upload_id"] = (upload.file_id, equity)
-        try:
-            text = upload.getvalue().decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = None
-            attempt(lambda: (_ for _ in ()).throw(InputError(f"{upload.name}: the book is not UTF-8 text")))
-        if text is not None:
-            fmt = "csv" if upload.name.lower().endswith(".csv") else "toml"
-            set_book(BookText(text, fmt, Path(upload.name).stem), equity=equity)
-    if book is not _SAMPLE and side.button("Clear: use the sample book", key="book-clear"):
-        st.session_state["book"] = _SAMPLE
-        st.session_state["book_equity"] = None
-        st.session_state["book_version"] = st.session_state.get("book_version", 0) + 1
+    if upload is not None:
+        if st.session_state.get("book_upload_id") != (upload.file_id, equity):
+            st.session_state["book_upload_id"] = (upload.file_id, equity)
+            book, error = _run(lambda: _read_upload(upload))
+            name = None
+            if book is not None:
+                name, error = _open_error(book, equity)
+            if error is None:
+                _store_book(book, equity, name)
+            st.session_state["book_upload_error"] = error
+        # a refused file stays in the uploader: say why on every run until it is removed or replaced
+        if st.session_state.get("book_upload_error"):
+            _error(_refused(upload.name, st.session_state["book_upload_error"]))
+    in_use.caption(f"In use: **{book_name()}** ({book_input().fmt.upper()}) — every page uses it until you clear it.")
+    if "book" in st.session_state and side.button("Clear: use the sample book", key="book-clear"):
+        _store_book(None, None, None)
+        st.session_state["book_uploads"] = uploads + 1
+        st.session_state.pop("book_upload_id", None)
         st.rerun()
 
 
 def _sidebar_prices() -> None:
     side = st.sidebar
     side.subheader("Prices")
-    side.caption(f"In use: **{source_label()}**")
+    in_use = side.empty()
+    uploads = st.session_state.get("price_uploads", 0)
     upload = side.file_uploader("Upload prices (CSV or Parquet: date,T1,T2,… or date,ticker,close)",
-                                type=["csv", "parquet"], key="prices-upload")  # fmt: skip
-    if upload is not None and st.session_state.get("prices_upload_id") != upload.file_id:
-        st.session_state["prices_upload_id"] = upload.file_id
+                                type=["csv", "parquet"], key=f"prices-upload-{uploads}")  # fmt: skip
+    if upload is not None:
+        if st.session_state.get("prices_upload_id") != upload.file_id:
+            st.session_state["prices_upload_id"] = upload.file_id
 
-        def keep():
-            from astra.workflows.data import price_data
+            def keep():
+                from astra.workflows.data import price_data
 
-            path = _keep(upload)
-            kind = "parquet" if path.suffix == ".parquet" else "csv"
-            source = f"{kind}:{path}"
-            price_data((), source=source)  # validate before it replaces the current prices
-            return {"source": source, "name": upload.name}
+                path = _keep(upload)
+                source = f"{'parquet' if path.suffix == '.parquet' else 'csv'}:{path}"
+                try:
+                    price_data((), source=source)  # validated before it replaces the current prices
+                except AstraError as exc:  # name the file as the user knows it
+                    raise type(exc)(str(exc).replace(source, upload.name).replace(str(path), upload.name)) from None
+                return {"source": source, "name": upload.name}
 
-        kept = attempt(keep)
-        if kept is not None:
-            st.session_state["prices"] = kept
+            kept, error = _run(keep)
+            if kept is not None:
+                st.session_state["prices"] = kept
+            st.session_state["prices_upload_error"] = error
+        if st.session_state.get("prices_upload_error"):
+            _error(_refused(upload.name, st.session_state["prices_upload_error"]))
+    in_use.caption(f"In use: **{source_label()}**")
     if st.session_state.get("prices") and side.button("Clear: use the offline sample", key="prices-clear"):
         st.session_state["prices"] = None
+        st.session_state["price_uploads"] = uploads + 1
+        st.session_state.pop("prices_upload_id", None)
         st.rerun()
 
 
@@ -202,8 +302,12 @@ def _report(book: BookText, equity: float | None, source: str) -> bytes:
 def _sidebar_report() -> None:
     side = st.sidebar
     side.subheader("Report")
-    if side.button("Build the HTML report", key="build-report"):
-        html = attempt(lambda: _report(book_input(), st.session_state.get("book_equity"), price_source()))
+    inputs = (book_input(), st.session_state.get("book_equity"), price_source())
+    build = side.button("Build the HTML report", key="build-report", help="The session's book and prices, offline")
+    if build and attempt(lambda: _report(*inputs)) is not None:
+        st.session_state["report_for"] = inputs
+    if st.session_state.get("report_for") == inputs:  # built for what is in use now: keep offering it
+        html = attempt(lambda: _report(*inputs))
         if html is not None:
             side.download_button("Download report.html", html, "report.html", "text/html", key="report-dl")
 
@@ -217,26 +321,3 @@ def page(title: str, caption: str | None = None) -> None:
     _sidebar_book()
     _sidebar_prices()
     _sidebar_report()
-
-
-# ------------------------------------------------------------------ tables
-def _parquet_bytes(frame: pd.DataFrame) -> bytes:
-    buffer = io.BytesIO()
-    frame.to_parquet(buffer)
-    return buffer.getvalue()
-
-
-def downloads(frame: pd.DataFrame, name: str) -> None:
-    """CSV and Parquet download buttons for ``frame`` (the raw numbers, not the display strings)."""
-    left, right = st.columns(2)
-    left.download_button("CSV", frame.to_csv().encode("utf-8"), f"{name}.csv", "text/csv", key=f"{name}-csv")
-    right.download_button("Parquet", _parquet_bytes(frame), f"{name}.parquet", "application/octet-stream",
-                          key=f"{name}-parquet")  # fmt: skip
-
-
-def table(frame: pd.DataFrame, name: str, *, caption: str | None = None) -> None:
-    """A table with its download buttons."""
-    if caption:
-        st.caption(caption)
-    st.dataframe(frame, width="stretch")
-    downloads(frame, name)

@@ -3,14 +3,32 @@
 import datetime as dt
 
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
-from astra.dashboard._common import attempt, book_input, page, price_source, set_book, table
+from astra import format as fmt
+from astra.dashboard._common import attempt, book_input, page, price_source, public, set_book
+from astra.dashboard._show import metric, shown_table, table
 from astra.funding import MODELS
 from astra.reporting import figures
+from astra.reporting.tables import REGIMES, positions_table
 from astra.workflows.book import BookText
 from astra.workflows.common import DEFAULT_BENCHMARK_RATE
-from astra.workflows.funding import funding_report
+from astra.workflows.funding import book_funding_frame, funding_report
+
+
+def period_chart(daily: pd.DataFrame) -> go.Figure:
+    """Each business day's carry (USD, + = client receives); weekends and holidays accrue on the day before."""
+    values = daily["carry"]
+    fig = go.Figure(go.Bar(x=[fmt.date(d) for d in daily.index], y=values,
+                           marker_color=["#1a9850" if v >= 0 else "#d73027" for v in values],
+                           customdata=daily["accrual_days"],
+                           hovertemplate="%{x}: %{y:$,.2f} (%{customdata} night(s))<extra></extra>"))  # fmt: skip
+    fig.update_layout(title="Carry by business day", template="plotly_white", height=340, yaxis_title="USD",
+                      yaxis_tickformat="$,.0f", xaxis_type="category",
+                      margin={"l": 60, "r": 20, "t": 50, "b": 40})  # fmt: skip
+    return fig
+
 
 page("Book & funding", "Amounts are what the client receives (a cost is negative), ACT/360, accrued to the next "
      "XNYS business day; marks are the closes of the accrual day.")  # fmt: skip
@@ -23,7 +41,8 @@ if edited != book.text and set_book(BookText(edited, book.fmt, book.name), equit
     book = book_input()
 
 c1, c2, c3 = st.columns(3)
-rate = c1.number_input("Benchmark rate (decimal)", -0.05, 0.5, DEFAULT_BENCHMARK_RATE, 0.0005, format="%.4f")
+rate = c1.number_input("Benchmark rate (decimal: 0.043 = 4.30 %)", -0.05, 0.5, DEFAULT_BENCHMARK_RATE, 0.0005,
+                       format="%.4f")  # fmt: skip
 model = c2.selectbox("Convention", ["(book's)", *MODELS])
 day = c3.date_input("Accrual day", dt.date(2022, 12, 23))
 c4, c5, c6 = st.columns(3)
@@ -36,38 +55,58 @@ inputs = {"rate": rate, "model": chosen, "source": price_source(), "equity": equ
 report = attempt(lambda: funding_report(book, on=pd.Timestamp(day), **inputs))
 if report is not None:
     b, c = report.book, report.carry
-    st.subheader(f"{b.name}: exposures (marks: {report.marks})")
+    st.subheader(f"{b.name}: exposures")
     m = st.columns(5)
-    m[0].metric("Long", f"${b.long_market_value:,.0f}")
-    m[1].metric("Short", f"${b.short_market_value:,.0f}")
-    m[2].metric("Gross", f"${b.gross:,.0f}")
-    m[3].metric("Net", f"${b.net:,.0f}")
-    m[4].metric("Leverage", f"{b.leverage:.2f}x")
-    table(b.to_frame(), "positions")
-    for note in b.notes:
-        st.caption(note)
-    st.metric(f"Daily carry on {c.day.date()} ({c.model}, {c.accrual_days} day(s) accrued)", f"${c.daily_carry:,.2f}",
-              help=f"benchmark {report.benchmark_rate_source}")  # fmt: skip
+    metric(m[0], "Long", b.long_market_value, digits=0)
+    metric(m[1], "Short", b.short_market_value, digits=0)
+    metric(m[2], "Gross", b.gross, digits=0)
+    metric(m[3], "Net", b.net, digits=0)
+    m[4].metric("Leverage", f"{fmt.ratio(b.leverage)}×", help=f"gross ÷ equity ({fmt.money(b.equity, 0)})")
+    for note in b.notes or [f"Marks: {report.marks}"]:  # which close marks which names
+        st.caption(public(note))
+    metric(st, f"Daily carry on {c.day.date()} ({c.model}, {c.accrual_days} day(s) accrued)", c.daily_carry,
+           help=f"benchmark {fmt.pct(c.benchmark_rate)} ({report.benchmark_rate_source}); "
+                f"{fmt.pct(c.annual_rate_on_gross)} a year on gross")  # fmt: skip
     left, right = st.columns(2)
     left.plotly_chart(figures.carry_components(c), key="components")
     right.plotly_chart(figures.carry_positions(c), key="positions")
-    table(c.to_frame(), "carry_by_position")
+    funding_frame = book_funding_frame(report)
+    shown_table(positions_table(funding_frame), funding_frame, "book_funding",
+                caption="Carry and margin by position (USD for the day; the TOTAL row is the account's)")  # fmt: skip
     st.subheader("The notebook's formula next to the correct conventions")
     st.plotly_chart(figures.model_comparison(report.comparison), key="models")
     st.info(report.comparison["explanation"])
     mg = report.margin
-    st.subheader(f"Margin: call ${mg.call:,.0f} against {mg.regime} (requirement ${mg.requirement:,.0f})")
-    st.caption(f"Reg T initial ${mg.reg_t_initial:,.0f} governs new purchases: buying power ${mg.buying_power:,.0f}.")
+    regime = REGIMES.get(mg.regime, mg.regime)
+    call = f"call {fmt.money(mg.call, 0)}" if mg.call > 0 else "no call"
+    st.subheader(f"Margin: {call} against {regime} (requirement {fmt.money(mg.requirement, 0)})")
+    st.caption(f"Reg T initial {fmt.money(mg.reg_t_initial, 0)} governs new purchases: buying power "
+               f"{fmt.money(mg.buying_power, 0)}.")  # fmt: skip
     st.plotly_chart(figures.margin_requirements(mg), key="margin")
-    table(pd.DataFrame(mg.to_dict()["regimes"]).T.rename_axis("regime"), "margin_regimes")
+    regimes = pd.DataFrame(mg.to_dict()["regimes"]).T.rename_axis("regime")
+    table(regimes, "margin_regimes", kinds=dict.fromkeys(regimes.columns, ("money", {"digits": 0})),
+          index=lambda name: REGIMES.get(name, name), export=regimes,
+          labels={"max_gross": "largest gross this equity carries"})  # fmt: skip
+
 
 period = attempt(lambda: funding_report(book, start=pd.Timestamp(period_start), end=pd.Timestamp(period_end),
                                         compounded=compounded, compare=False, **inputs).period)  # fmt: skip
 if period is not None:
     how = "compounded in arrears" if period.compounded else "simple"
     st.subheader("Carry over a period")
-    st.metric(f"Carry {period.start.date()} to {period.end.date()} ({how})", f"${period.total:,.2f}",
-              help="each business day accrues its nights up to the next business day")  # fmt: skip
-    st.caption(f"Marks: {period.marks}; positions and equity held.")
-    st.bar_chart(period.daily["carry"])
-    table(period.daily, "carry_period")
+    metric(st, f"Carry {period.start.date()} to {period.end.date()} ({how})", period.total,
+           help="each business day accrues its nights up to the next business day")  # fmt: skip
+    st.caption(f"Marks: {public(period.marks)}; positions and equity held.")
+    st.plotly_chart(period_chart(period.daily), key="period")
+    money = ["carry", "long_financing", "credit_interest", "short_rebate", "borrow_fee"]
+    kinds = {"accrual_days": "count", "benchmark_rate": "pct", **dict.fromkeys(money, "money"),
+             "gross": ("money", {"digits": 0})}  # fmt: skip
+    labels = {
+        "accrual_days": "nights",
+        "benchmark_rate": "benchmark",
+        "long_financing": "long financing",
+        "credit_interest": "credit interest",
+        "short_rebate": "short rebate",
+        "borrow_fee": "borrow fee",
+    }
+    table(period.daily, "carry_period", kinds=kinds, labels=labels, index="date", index_name="date")

@@ -1,15 +1,23 @@
 """Pair scanner: universe, FDR level, ranked table; open a pair in Stat-arb."""
 
+import zlib
+
 import streamlit as st
 
-from astra.dashboard._common import attempt, page, price_source, source_label, table
+from astra import format as fmt
+from astra.dashboard._common import attempt, page, price_source, source_label
+from astra.dashboard._show import shown_table
+from astra.reporting.tables import pair_scan_table
 from astra.workflows.data import available_tickers
 from astra.workflows.statarb import statarb_scan
 
 page("Pair scanner", "Engle–Granger on log prices for every pair, MacKinnon p-values, Benjamini–Hochberg q-values.")
 source = price_source()
 names = attempt(lambda: available_tickers(source)) or []
-universe = st.multiselect(f"Universe ({source_label()})", names, names)
+# one selection per price source (all its names to start with); the key never carries a server path
+universe = st.multiselect(
+    f"Universe ({source_label()})", names, names, key=f"scan-universe-{zlib.crc32(source.encode())}"
+)
 c1, c2, c3 = st.columns(3)
 start = c1.text_input("From", "2018-01-01", key="scan-start")
 fdr = c2.slider("False-discovery rate", 0.01, 0.5, 0.10, 0.01)
@@ -21,8 +29,11 @@ with st.spinner("Scanning every pair…"):
     )
 if report is not None:
     result = report.result
-    st.write(f"{result.tested} pairs tested, {len(result.discoveries)} discoveries at FDR {fdr:.0%}")
-    table(report.to_frame(), "pair_scan")
+    st.write(f"{fmt.count(result.tested)} pairs tested, {fmt.count(len(result.discoveries))} discoveries at an "
+             f"FDR of {fmt.pct(fdr, 0)}")  # fmt: skip
+    shown_table(pair_scan_table(result.table, top=max(len(result.table), 1)), report.to_frame(), "pair_scan",
+                text_columns=["y", "x"], caption="Ranked by p-value; the q-value is the FDR at which the pair "
+                "would be a discovery")  # fmt: skip
     if not result.table.empty:
         labels = [f"{r.y} / {r.x}" for r in result.table.itertuples()]
         choice = st.selectbox("Pair", labels)
