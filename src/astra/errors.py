@@ -14,7 +14,8 @@ known name closest to a misspelt one.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "did_you_mean",
     "excerpt",
     "listing",
+    "rename_parameters",
 ]
 
 LIST_LIMIT = 8
@@ -122,3 +124,39 @@ def did_you_mean(word: str, known: Iterable[str]) -> str:
     """
     close = difflib.get_close_matches(str(word), [str(k) for k in known], n=1, cutoff=0.6)
     return f"; did you mean {close[0]!r}?" if close else ""
+
+
+_TOKEN = re.compile(r"(?<![\w./-])(--[a-z][a-z0-9-]*|[a-z][a-z0-9]*(?:_[a-z0-9]+)*)(?![\w/-])")
+_ADVICE = re.compile(r"(?:\b(?:no|or|with|use|give|add|set|pass)|[;:(]) $")
+
+
+def rename_parameters(message: str, names: Mapping[str, str]) -> str:
+    """Name parameters in an interface's own words (a CLI flag, a page's control).
+
+    Core modules and workflows speak of their parameters (``tc_bps -1 must be >= 0``);
+    ``names`` maps a parameter to what the user sees (``{"tc_bps": "--tc-bps"}``). A
+    parameter is recognised when written with an underscore anywhere, as one word at the
+    start of the message or of a clause or after advice ("or", "use", "give"…), or as a
+    flag (``--cost-bps`` is parameter ``cost_bps``).
+
+    Examples
+    --------
+    >>> rename_parameters("date '2022-02-30' is not a calendar date", {"date": "--date"})
+    "--date '2022-02-30' is not a calendar date"
+    >>> rename_parameters("--model 'k9' is not one of kalman2, kalman3", {"model": "--filter"})
+    "--filter 'k9' is not one of kalman2, kalman3"
+    >>> rename_parameters("cost_bps -1 must be >= 0; see the book's terms", {"cost_bps": "trading cost"})
+    "trading cost -1 must be >= 0; see the book's terms"
+    >>> rename_parameters("out holds a.csv; choose another directory, or force to overwrite", {"force": "--force"})
+    'out holds a.csv; choose another directory, or --force to overwrite'
+    """
+
+    def swap(match: re.Match) -> str:
+        token = match.group(1)
+        name = token.lstrip("-").replace("-", "_")
+        leading = match.start() == 0 or _ADVICE.search(message[: match.start()]) is not None
+        if name in names and (token.startswith("--") or "_" in token or leading):
+            return names[name]
+        return token
+
+    return _TOKEN.sub(swap, message)

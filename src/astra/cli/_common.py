@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import sys
 import warnings
 from collections.abc import Callable, Iterable, Sequence
@@ -25,7 +24,7 @@ from rich.console import Console
 from rich.table import Table
 
 from astra import format as fmt
-from astra.errors import AstraError
+from astra.errors import AstraError, rename_parameters
 
 __all__ = [
     "emit_json",
@@ -113,12 +112,6 @@ def note(text: str, *, label: str = "note") -> None:
     err.print(f"{label}: {flag_names(text, _current_flags())}", markup=False)
 
 
-_TOKEN = re.compile(r"(?<![\w./-])(--[a-z][a-z0-9-]*|[a-z][a-z0-9]*(?:_[a-z0-9]+)*)(?![\w/-])")
-
-
-_ADVICE = re.compile(r"(?:\b(?:no|or|with|use|give|add|set|pass)|[;:(]) $")
-
-
 def _current_flags() -> dict[str, str]:
     """``{parameter name: flag}`` of the command being run (empty outside a command)."""
     try:  # typer ≥ 0.29 vendors click; its context stack is the only way to the running command
@@ -137,35 +130,8 @@ def _current_flags() -> dict[str, str]:
 
 
 def flag_names(message: str, flags: dict[str, str]) -> str:
-    """Name a command's flags in a message from the core, which speaks of parameters.
-
-    ``tc_bps -1 must be >= 0`` becomes ``--tc-bps -1 must be >= 0`` (a parameter named
-    with an underscore anywhere, or with one word at the start of the message or of a
-    clause, or after advice such as "or"/"use"/"give"); a flag a core module named itself
-    is replaced by this command's flag for that parameter.
-
-    Examples
-    --------
-    >>> flag_names("date '2022-02-30' is not a calendar date", {"date": "--date"})
-    "--date '2022-02-30' is not a calendar date"
-    >>> flag_names("--model 'k9' is not one of kalman2, kalman3", {"model": "--filter"})
-    "--filter 'k9' is not one of kalman2, kalman3"
-    >>> flag_names("cost_bps -1 must be >= 0; see the book's funding terms", {"cost_bps": "--tc-bps"})
-    "--tc-bps -1 must be >= 0; see the book's funding terms"
-    >>> flag_names("out holds a.csv; choose another directory, or force to overwrite", {"force": "--force"})
-    'out holds a.csv; choose another directory, or --force to overwrite'
-
-    """
-
-    def swap(match: re.Match) -> str:
-        token = match.group(1)
-        name = token.lstrip("-").replace("-", "_")
-        leading = match.start() == 0 or _ADVICE.search(message[: match.start()]) is not None
-        if name in flags and (token.startswith("--") or "_" in token or leading):
-            return flags[name]
-        return token
-
-    return _TOKEN.sub(swap, message)
+    """A core message (which speaks of parameters) with this command's flags: :func:`astra.errors.rename_parameters`."""
+    return rename_parameters(message, flags)
 
 
 def run(job: Callable[[], Any], render: Callable[[Any], None], as_json: bool) -> None:

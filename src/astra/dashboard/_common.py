@@ -24,7 +24,7 @@ from typing import Any
 import streamlit as st
 
 from astra.dashboard import MAX_UPLOAD_MB
-from astra.errors import AstraError, InputError
+from astra.errors import AstraError, InputError, rename_parameters
 from astra.workflows.book import BookText
 
 __all__ = [
@@ -47,18 +47,22 @@ _SAMPLE_NAME = "sample-client"
 # a book typed or uploaded is read from a scratch copy (astra-book-XXXX/<name>.toml): its folder is noise
 _SCRATCH_BOOK = re.compile(r"(?:[A-Za-z]:)?[\\/][^\s'\"(),]*?astra-book-[^\\/\s]+[\\/]")
 _OLD_UPLOAD = re.compile(r"(?:(?:csv|parquet):)?(?:[A-Za-z]:)?[\\/][^\s'\"(),]*?astra-uploads-[^\s'\"(),]+")
-# workflow messages name the CLI's flags; a page names its own controls instead
-_FLAG_PHRASES = [
-    (re.compile(r"\s*\(--rate, --rate-source\)"), ""),
-    (re.compile(r"--rate or --rate-source"), "a benchmark rate"),
-    (re.compile(r"use --split DATE for a walk-forward test"), "set a walk-forward split to test out of sample"),
-    (re.compile(r"widen --start/--end"), "start the history earlier"),
+# workflows name their parameters (astra.errors.rename_parameters); a page names its own controls instead
+_PHRASES = [
+    (re.compile(r"\s*\(set rate or rate_source\)"), ""),
+    (re.compile(r"give rate 0\.043 \(flat\) or rate_source csv:PATH"), "choose a flat benchmark rate"),
+    (re.compile(r"(?:--)?rate or (?:--)?rate[_-]source"), "a benchmark rate"),
+    (
+        re.compile(r"use (?:--)?split(?: \(a date\)| DATE) for a walk-forward test"),
+        "set a walk-forward split to test out of sample",
+    ),
+    (re.compile(r"widen (?:--)?start/(?:--)?end"), "start the history earlier"),
 ]
-_FLAGS = {"split": "walk-forward split", "entry": "entry |z|", "exit": "exit |z|", "stop": "stop |z|",
-          "fdr": "false-discovery rate", "rate": "benchmark rate", "universe": "universe", "model": "model",
-          "level": "level", "scenarios": "MC scenarios", "max-weight": "max |weight|",
-          "tc-bps": "trading cost"}  # fmt: skip
-_FLAG = re.compile(r"--([a-z][a-z-]*)")
+_LABELS = {"split": "walk-forward split", "entry": "entry |z|", "exit": "exit |z|", "stop": "stop |z|",
+           "fdr": "false-discovery rate", "rate": "benchmark rate", "universe": "universe", "model": "model",
+           "level": "level", "scenarios": "MC scenarios", "max_weight": "max |weight|", "tc_bps": "trading cost",
+           "cost_bps": "trading cost", "gross": "gross leverage", "gamma": "risk aversion γ",
+           "vol_target": "vol target", "net": "net band"}  # fmt: skip
 _HINTS = {
     "not in the offline sample": "Upload a price file that has them (sidebar → Prices), or take them out of the book.",
 }
@@ -73,9 +77,9 @@ def public(text: str) -> str:
         text = text.replace(source, upload["name"]).replace(source.split(":", 1)[1], upload["name"])
     text = _SCRATCH_BOOK.sub("", text)
     text = _OLD_UPLOAD.sub("an earlier upload", text)
-    for pattern, words in _FLAG_PHRASES:
+    for pattern, words in _PHRASES:
         text = pattern.sub(words, text)
-    return _FLAG.sub(lambda flag: _FLAGS.get(flag.group(1), flag.group(0)), text)
+    return rename_parameters(text, _LABELS)
 
 
 def _once(message: str, show: Callable[[str], Any]) -> None:

@@ -248,6 +248,18 @@ def stress_bars(table: pd.DataFrame, value: str = "pnl", title: str = "Stress sc
     fig = _fig(title, xaxis_title="P&L (USD)", height=max(380, 24 * len(frame)), xaxis=_USD)
     fig.add_trace(go.Bar(y=[str(i).replace("_", " ") for i in frame.index], x=frame[value], orientation="h",
                          marker_color=[SHORT if v < 0 else LONG for v in frame[value]]))  # fmt: skip
+    fig.update_yaxes(automargin=True)  # long scenario names ("benchmark +100bp 1y") are never cut
+    return fig
+
+
+def period_carry(daily: pd.DataFrame, title: str = "Carry by business day") -> go.Figure:
+    """Each business day's carry of a period (USD, + = client receives); weekends and holidays accrue on the day
+    before. ``daily`` is :attr:`astra.funding.PeriodCarry.daily`."""
+    values = daily["carry"]
+    fig = _fig(title, yaxis_title="USD", height=340, yaxis=_USD, xaxis_type="category")
+    fig.add_trace(go.Bar(x=[fmt.date(d) for d in daily.index], y=values,
+                         marker_color=[LONG if v >= 0 else SHORT for v in values], customdata=daily["accrual_days"],
+                         hovertemplate="%{x}: %{y:$,.2f} (%{customdata} night(s))<extra></extra>"))  # fmt: skip
     return fig
 
 

@@ -19,7 +19,7 @@ import pandas as pd
 
 from astra.book import Book, load_book
 from astra.data import load_prices
-from astra.errors import DataUnavailable, InputError
+from astra.errors import AstraError, DataUnavailable, InputError
 from astra.workflows.common import iso, parse_date
 
 __all__ = ["BookText", "OpenBook", "marks_panel", "open_book", "show_book"]
@@ -61,9 +61,13 @@ def _read(book: BookInput, *, equity, loader) -> Book:
         if fmt not in ("toml", "csv"):
             raise InputError(f"book format {book.fmt!r}: use toml or csv")
         with tempfile.TemporaryDirectory(prefix="astra-book-") as tmp:
-            path = Path(tmp) / f"{Path(book.name).stem or 'book'}.{fmt}"
+            shown = f"{Path(book.name).stem or 'book'}.{fmt}"
+            path = Path(tmp) / shown
             path.write_text(book.text, encoding="utf-8")
-            return load_book(path, equity=equity, price_loader=loader)
+            try:
+                return load_book(path, equity=equity, price_loader=loader)
+            except AstraError as exc:  # the book is named by its own name, never the scratch copy's path
+                raise type(exc)(str(exc).replace(str(path), shown)) from None
     return load_book(book, equity=equity, price_loader=loader)
 
 

@@ -151,18 +151,20 @@ def resolve_rate(
             raise InputError(f"rate {value!r} is not a number; give a decimal, e.g. 0.043")
         series = load_rates(f"flat:{float(value)!r}", lo, hi)
         if default:
-            note = f"no benchmark rate given: the default, flat {DEFAULT_BENCHMARK_RATE:.2%} (--rate, --rate-source)"
+            note = f"no benchmark rate given: the default, flat {DEFAULT_BENCHMARK_RATE:.2%} (set rate or rate_source)"
             series = RateSeries(series.rates, source=f"flat:{DEFAULT_BENCHMARK_RATE:g} (default)", notes=(note,))
         return series
     try:
         return load_rates(rate_source, lo, hi, offline=offline, unit=unit)
     except DataUnavailable as exc:
-        raise DataUnavailable(f"{exc}; to work offline give --rate 0.043 (flat) or --rate-source csv:PATH") from exc
+        raise DataUnavailable(f"{exc}; to work offline give rate 0.043 (flat) or rate_source csv:PATH") from exc
 
 
 def describe_rate(series: RateSeries) -> str:
-    """One phrase naming the benchmark: ``flat:0.043 (default) (ACT/360 money-market yield)``."""
-    return f"{series.source} ({series.convention})"
+    """One phrase naming the benchmark: ``flat 4.30% (default; ACT/360 money-market yield)``, ``irx (…)``."""
+    source, default = series.source.removesuffix(" (default)"), series.source.endswith(" (default)")
+    label = f"flat {float(source.removeprefix('flat:')):.2%}" if source.startswith("flat:") else source
+    return f"{label} ({'default; ' if default else ''}{series.convention})"
 
 
 def expand_paths(patterns: Iterable, *, what: str = "book") -> list[Path]:

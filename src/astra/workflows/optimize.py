@@ -1,7 +1,7 @@
 """The optimiser workflow: universe or book → prices → estimators → limits and costs → solved book in shares.
 
-Messages name the workflow's parameters (``net``, ``max_weight``…); :data:`PARAMETER_FLAGS` maps
-each to the CLI flag that sets it, so an interface can say it in its own words.
+Messages name the workflow's parameters (``net``, ``max_weight``…); each interface says them in
+its own words (:func:`astra.errors.rename_parameters`: the CLI's flags, the dashboard's controls).
 """
 
 from __future__ import annotations
@@ -42,61 +42,12 @@ from astra.optimize.labels import listing
 from astra.workflows.common import describe_rate, resolve_rate
 
 __all__ = [
-    "PARAMETER_FLAGS",
     "OptimizeReport",
     "optimize_portfolio",
     "parse_band",
     "read_covariance_csv",
     "read_ticker_csv",
 ]
-
-#: The CLI flag of each parameter of :func:`optimize_portfolio`, and of the names messages use for them
-#: ("net band", "frontier gamma"): an interface rewrites a message's leading name with it.
-PARAMETER_FLAGS = {
-    "problem": "--problem",
-    "universe": "--universe",
-    "book": "--book",
-    "source": "--source",
-    "start": "--start",
-    "end": "--end",
-    "cov": "--cov",
-    "cov_units": "--cov-units",
-    "factors": "--factors",
-    "half_life": "--half-life",
-    "mu": "--mu",
-    "gross": "--gross",
-    "net": "--net",
-    "net band": "--net",
-    "max_weight": "--max-weight",
-    "long_only": "--long-only",
-    "gamma": "--gamma",
-    "vol_target": "--vol-target",
-    "return_target": "--return-target",
-    "beta_band": "--beta-band",
-    "beta band": "--beta-band",
-    "market": "--market",
-    "groups_file": "--groups",
-    "group_net": "--group-net",
-    "locates_file": "--locates",
-    "alphas_file": "--alphas",
-    "alphas": "--alphas",
-    "adv_file": "--adv",
-    "impact": "--impact",
-    "turnover": "--turnover",
-    "tc_bps": "--tc-bps",
-    "rate": "--rate",
-    "flat rate": "--rate",
-    "rate_source": "--rate-source",
-    "funding_model": "--model",
-    "equity": "--equity",
-    "lot": "--lot",
-    "gammas": "--frontier",
-    "frontier": "--frontier",
-    "frontier gamma": "--frontier",
-    "offline": "--offline",
-    "align": "--align",
-    "min_overlap": "--min-overlap",
-}
 
 
 def parse_band(text, name: str) -> tuple[float, float] | None:
@@ -272,7 +223,7 @@ def _check_inputs(problem, lot, max_weight, group_net, impact, gammas, funding_m
         if problem != "meanvar":
             raise InputError("frontier: a sweep of gamma needs problem meanvar")
         for g in gammas:
-            check_number(g, "frontier gamma", minimum=0, exclusive_minimum=True, maximum=1e6)
+            check_number(g, "gammas", minimum=0, exclusive_minimum=True, maximum=1e6)
 
 
 def _universe(universe, book: Book | None, source: str, cov_names: tuple | None, notes: list) -> list[str]:

@@ -50,7 +50,7 @@ def load_pair(x: str, y: str, *, source="sample", interval="1d", start=None, end
     if x == y:
         raise InputError(f"the pair needs two different tickers, got {x} twice")
     if days is not None:
-        check_number(days, "--days", minimum=1, maximum=5000)
+        check_number(days, "days", minimum=1, maximum=5000)
         last = pd.Timestamp(end) if end is not None else pd.Timestamp.today().normalize()
         window = calendar.sessions(last - pd.Timedelta(days=int(days) * 2 + 10), last)
         if len(window) == 0:
@@ -120,12 +120,12 @@ class StatarbReport:
 def _kalman(pair: PairLoad, model: str, fit: str, warmup: int, q_beta: float | None, split=None) -> KalmanResult:
     """Fit on all bars, or with ``split`` on the formation bars before it, then refilter everything."""
     if fit not in ("mle", "fixed"):
-        raise InputError(f"--fit {fit!r} is not one of mle, fixed")
+        raise InputError(f"fit {fit!r} is not one of mle, fixed")
     y, x = pair.y, pair.x
     if split is not None:
         cut = int(pair.y.index.searchsorted(_as_stamp(split, pair.y.index)))
         if cut < warmup + 20 or cut >= len(pair.y) - 1:
-            raise InputError(f"--split {split}: needs at least {warmup + 20} formation bars before it and bars after")
+            raise InputError(f"split {split}: needs at least {warmup + 20} formation bars before it and bars after")
         y, x = y.iloc[:cut], x.iloc[:cut]
     if fit == "mle":
         fitted = fit_kalman(y, x, model=model, warmup=warmup)
@@ -138,7 +138,7 @@ def _as_stamp(value, index: pd.Index) -> pd.Timestamp:
     try:
         stamp = pd.Timestamp(value)
     except (TypeError, ValueError):
-        raise InputError(f"--split {value!r} is not a date") from None
+        raise InputError(f"split {value!r} is not a date") from None
     tz = getattr(index, "tz", None)
     if tz is not None and stamp.tzinfo is None:
         stamp = stamp.tz_localize(tz)
@@ -220,7 +220,7 @@ def statarb_run(
     if stats.note:
         notes.append(stats.note)
     if rate is None:
-        notes.append("no --rate: overnight financing and borrow on the legs are not charged")
+        notes.append("no rate: overnight financing and borrow on the legs are not charged")
     phi = filtered.params.get("phi")
     if phi is not None and phi >= 0.999:
         notes.append(f"fitted phi = {phi:.5f}: the spread is not mean reverting at this frequency; no tradable signal")
@@ -231,7 +231,7 @@ def statarb_run(
     summary.pop("note", None)
     summary["out_of_sample"] = split is not None
     if split is None:
-        notes.append("in-sample: parameters fitted on the bars traded; use --split DATE for a walk-forward test")
+        notes.append("in-sample: parameters fitted on the bars traded; use split (a date) for a walk-forward test")
     summary["cost_bps"] = cost_bps
     return StatarbReport(
         pair=(x.upper(), y.upper()),

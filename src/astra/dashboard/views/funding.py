@@ -3,7 +3,6 @@
 import datetime as dt
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from astra import format as fmt
@@ -15,20 +14,6 @@ from astra.reporting.tables import REGIMES, positions_table
 from astra.workflows.book import BookText
 from astra.workflows.common import DEFAULT_BENCHMARK_RATE
 from astra.workflows.funding import book_funding_frame, funding_report
-
-
-def period_chart(daily: pd.DataFrame) -> go.Figure:
-    """Each business day's carry (USD, + = client receives); weekends and holidays accrue on the day before."""
-    values = daily["carry"]
-    fig = go.Figure(go.Bar(x=[fmt.date(d) for d in daily.index], y=values,
-                           marker_color=["#1a9850" if v >= 0 else "#d73027" for v in values],
-                           customdata=daily["accrual_days"],
-                           hovertemplate="%{x}: %{y:$,.2f} (%{customdata} night(s))<extra></extra>"))  # fmt: skip
-    fig.update_layout(title="Carry by business day", template="plotly_white", height=340, yaxis_title="USD",
-                      yaxis_tickformat="$,.0f", xaxis_type="category",
-                      margin={"l": 60, "r": 20, "t": 50, "b": 40})  # fmt: skip
-    return fig
-
 
 page("Book & funding", "Amounts are what the client receives (a cost is negative), ACT/360, accrued to the next "
      "XNYS business day; marks are the closes of the accrual day.")  # fmt: skip
@@ -97,7 +82,7 @@ if period is not None:
     metric(st, f"Carry {period.start.date()} to {period.end.date()} ({how})", period.total,
            help="each business day accrues its nights up to the next business day")  # fmt: skip
     st.caption(f"Marks: {public(period.marks)}; positions and equity held.")
-    st.plotly_chart(period_chart(period.daily), key="period")
+    st.plotly_chart(figures.period_carry(period.daily), key="period")
     money = ["carry", "long_financing", "credit_interest", "short_rebate", "borrow_fee"]
     kinds = {"accrual_days": "count", "benchmark_rate": "pct", **dict.fromkeys(money, "money"),
              "gross": ("money", {"digits": 0})}  # fmt: skip
