@@ -72,7 +72,7 @@ def test_refused_before_any_data(no_data, kwargs, needle):
 @pytest.mark.parametrize("rate", [4.3, 43.0, -0.2])
 def test_a_percent_looking_rate_is_refused_like_funding_does(rate):
     # The data layer's flat-rate check (the one `load_rates("flat:R")` applies for funding).
-    with pytest.raises(InputError, match=rf"flat rate {rate} is outside the plausible range"):
+    with pytest.raises(InputError, match=rf"^rate {rate} is outside the plausible range"):
         optimize_portfolio(universe=NAMES, rate=rate)
 
 

@@ -135,7 +135,7 @@ def flat_rate(rate: float, start, end) -> RateSeries:
     lo, hi = RATE_BOUNDS
     if not np.isfinite(value) or not lo <= value <= hi:
         raise InputError(
-            f"flat rate {rate!r} is outside the plausible range [{lo:.0%}, {hi:.0%}]; give a decimal, e.g. 0.043"
+            f"rate {rate!r} is outside the plausible range [{lo:.0%}, {hi:.0%}]; give a decimal, e.g. 0.043"
         )
     days = calendar.sessions(start, end)
     if len(days) == 0:

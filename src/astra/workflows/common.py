@@ -156,6 +156,11 @@ def resolve_rate(
         return series
     try:
         return load_rates(rate_source, lo, hi, offline=offline, unit=unit)
+    except InputError as exc:  # a flat:R source's value is checked as a rate: name the parameter the user gave
+        message = str(exc)
+        if not message.startswith("rate "):
+            raise
+        raise InputError(f"rate_source {rate_source!r}: {message.removeprefix('rate ')}") from None
     except DataUnavailable as exc:
         raise DataUnavailable(f"{exc}; to work offline give rate 0.043 (flat) or rate_source csv:PATH") from exc
 

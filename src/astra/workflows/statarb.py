@@ -18,7 +18,7 @@ from astra.statarb import SignalRules, backtest, fit_kalman, hold_positions, kal
 from astra.statarb.kalman import KalmanResult, refilter
 from astra.statarb.scan import DEFAULT_MIN_OVERLAP, ScanResult, engle_granger
 from astra.statarb.sweep import SweepResult, check_grid
-from astra.workflows.common import write_exports
+from astra.workflows.common import resolve_rate, write_exports
 
 __all__ = [
     "PairLoad",
@@ -186,6 +186,8 @@ def statarb_run(
     """
     rules = rules or SignalRules()
     started = time.perf_counter()
+    if rate is not None:  # the funding engine's benchmark check, before any data (4.3 is percent: refused)
+        rate = float(resolve_rate(rate).last)
     pair = load_pair(x, y, source=source, interval=interval, start=start, end=end, days=days, offline=offline,
                      seed=seed)  # fmt: skip
     if len(pair.y) < rules.warmup + 20:
