@@ -78,8 +78,12 @@ CASES = [
     ("percent rate, funding", ["funding", B, "--rate", "4.3"], 2, "--rate 4.3"),
     ("percent rate as a source", ["data", "rates", "--rate-source", "flat:4.3"], 2, "--rate-source 'flat:4.3'"),
     ("negative cost", ["statarb", "sweep", "--x", "BAC", "--y", "JPM", "--tc-bps", "-5"], 2, "--tc-bps"),
-    ("grid below its exits", ["statarb", "sweep", "--x", "BAC", "--y", "JPM", "--entry", "0.5:1:0.5", "--exit",
-                              "1:2:0.5"], 2, "no cell"),  # fmt: skip
+    (
+        "grid below its exits",
+        ["statarb", "sweep", "--x", "BAC", "--y", "JPM", "--entry", "0.5:1:0.5", "--exit", "1:2:0.5"],
+        2,
+        "no cell",
+    ),
     ("sector shock -500 %", ["risk", "stress", B, "--sector-shock", "-5"], 2, "--sector-shock"),
     ("negative beta band", ["optimize", "--universe", "AAPL,MSFT", "--beta-band", "-0.1"], 2, "--beta-band"),
     ("impossible date", ["funding", B, "--date", "2022-02-30"], 2, "--date '2022-02-30'"),
@@ -91,8 +95,12 @@ CASES = [
     ("every book of a batch fails", ["funding", "latin1.toml", "huge.toml"], 2, "all 2 books failed"),
     ("unknown ticker", ["data", "show", "FOO"], 2, "FOO"),
     ("offline cache miss", ["data", "show", "AAPL", "--source", "yahoo", "--offline"], 3, "not in the cache"),
-    ("period with a date", ["funding", B, "--date", "2022-12-23", "--start", "2022-12-01", "--end", "2022-12-09"],
-     2, "either"),  # fmt: skip
+    (
+        "period with a date",
+        ["funding", B, "--date", "2022-12-23", "--start", "2022-12-01", "--end", "2022-12-09"],
+        2,
+        "either",
+    ),
     ("percent-looking level", ["risk", "var", B, "--level", "99"], 2, "--level"),
 ]
 
