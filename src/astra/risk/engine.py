@@ -8,16 +8,16 @@ beyond any chunk index.
 
 Execution: :func:`run_chunk` simulates one chunk and reduces it to a
 :class:`~astra.risk.tails.Summary`. In process, threads evaluate chunks (NumPy releases the
-GIL; BLAS is held to one thread); on a cluster, each task evaluates whole blocks of
-``BLOCK_CHUNKS`` chunks with the same function. Either way chunk summaries are added into
-their block in chunk order and blocks into the total in block order, so a seed gives the
-same VaR and ES bit for bit in process, with threads and on Dask.
+GIL; BLAS is held to one thread); on a cluster, each task evaluates a run of consecutive
+chunks with the same function and returns their summaries. Either way the summaries are
+added into the total one by one in chunk order, so a seed gives the same VaR and ES bit for
+bit in process, with threads and on Dask.
 """
 
 from __future__ import annotations
 
-import math
 import os
+import uuid
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -31,7 +31,6 @@ from astra.risk.models import LinearTerms, ScenarioModel, free_scratch
 from astra.risk.tails import Summary, TailPlan, summarise
 
 __all__ = [
-    "BLOCK_CHUNKS",
     "McJob",
     "chunk_generator",
     "chunk_seed",
@@ -45,7 +44,6 @@ __all__ = [
     "simulate_pnl",
 ]
 
-BLOCK_CHUNKS = 8  # chunks folded into one block summary; a cluster task holds whole blocks
 PILOT_KEY = 2**63  # spawn keys of pilot streams start here, far beyond any chunk index
 
 
@@ -121,6 +119,11 @@ class McJob:
     chunk_size: int
     key: int = 0  # offset of this job's chunk indices in the seed's children
 
+    def __dask_tokenize__(self) -> str:
+        # a fresh name for every shipment: Dask names scattered data by content, and scattering the same job
+        # again while the previous copy is being released loses it ("lost dependencies")
+        return uuid.uuid4().hex
+
     def draw(self, index: int, size: int):
         rng = chunk_generator(self.root, self.key + index)
         return self.model.simulate(rng, size, self.horizon, self.terms, self.plan.theta, self.plan.antithetic)
@@ -131,52 +134,35 @@ def run_chunk(job: McJob, index: int, size: int) -> Summary:
     return summarise(job.draw(index, size), job.plan)
 
 
-def run_task(task: list[list[tuple[int, int]]], *, job: McJob) -> list[Summary]:
-    """A cluster task: whole blocks of ``(chunk index, size)``, each folded in chunk order."""
+def run_task(task: list[tuple[int, int]], *, job: McJob) -> list[Summary]:
+    """A cluster task: the summaries of consecutive chunks ``(index, size)``."""
     from threadpoolctl import threadpool_limits
 
-    out = []
     with threadpool_limits(1, user_api="blas"):
-        for block in task:
-            acc = Summary()
-            for index, size in block:
-                acc.add(run_chunk(job, index, size))
-            out.append(acc)
+        out = [run_chunk(job, index, size) for index, size in task]
     free_scratch()
     return out
 
 
-def _blocks(chunks: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
-    blocks: dict[int, list] = {}
-    for index, size in chunks:
-        blocks.setdefault(index // BLOCK_CHUNKS, []).append((index, size))
-    return [blocks[b] for b in sorted(blocks)]
+def tasks_of(chunks: list[tuple[int, int]], chunk_size: int, task_scenarios: int | None) -> list[list[tuple[int, int]]]:
+    """Consecutive chunks grouped into cluster tasks of about ``task_scenarios`` scenarios."""
+    per_task = max(1, round((task_scenarios or 0) / chunk_size))
+    return [chunks[i : i + per_task] for i in range(0, len(chunks), per_task)]
 
 
 def execute(job: McJob, chunks: list[tuple[int, int]], total: Summary, *, workers: int | None = None, runner=None,
             task_scenarios: int | None = None) -> Summary:  # fmt: skip
-    """Fold the summaries of ``chunks`` (whole blocks, in order) into ``total``: threads or a cluster runner."""
-    blocks = _blocks(chunks)
+    """Add the summaries of ``chunks`` to ``total`` in chunk order, computed by threads or on a cluster runner."""
     if runner is not None and getattr(runner, "distributed", True):
-        per_task = max(1, round((task_scenarios or 0) / (BLOCK_CHUNKS * job.chunk_size)))
-        tasks = [blocks[i : i + per_task] for i in range(0, len(blocks), per_task)]
+        tasks = tasks_of(chunks, job.chunk_size, task_scenarios)
         wave = max(1, 4 * int(getattr(runner, "workers", 1)))  # bounded results in flight on the client
         for start in range(0, len(tasks), wave):
-            for block_summaries in runner.map(run_task, tasks[start : start + wave], job=job):
-                for block in block_summaries:
-                    total.add(block)
+            for summaries in runner.map(run_task, tasks[start : start + wave], job=job):
+                for summary in summaries:
+                    total.add(summary)
         return total
-    flat = [item for block in blocks for item in block]
-    results = run_chunks(lambda item: run_chunk(job, *item), flat, workers)
-    current, current_id = None, None
-    for (index, _), summary in zip(flat, results, strict=True):
-        if index // BLOCK_CHUNKS != current_id:
-            if current is not None:
-                total.add(current)
-            current, current_id = Summary(), index // BLOCK_CHUNKS
-        current.add(summary)
-    if current is not None:
-        total.add(current)
+    for summary in run_chunks(lambda item: run_chunk(job, *item), chunks, workers):
+        total.add(summary)
     return total
 
 
@@ -247,12 +233,8 @@ def sample_returns(model: ScenarioModel, scenarios: int, *, horizon: int = 1, se
     return np.vstack(list(run_chunks(lambda item: job.draw(*item).returns(np.arange(item[1])), chunks, 1)))
 
 
-def plan_chunks(count_from: int, count_to: int, size: int) -> list[tuple[int, int]]:
-    """Full chunks ``[count_from, count_to)`` of ``size`` scenarios."""
-    return [(j, size) for j in range(count_from, count_to)]
-
-
-def whole_blocks(scenarios: float, size: int) -> int:
-    """Chunks needed for at least ``scenarios``, rounded up to whole blocks."""
-    chunks = max(1, math.ceil(scenarios / size))
-    return BLOCK_CHUNKS * math.ceil(chunks / BLOCK_CHUNKS)
+def grow_chunks(done: list[tuple[int, int]], scenarios: int, size: int) -> list[tuple[int, int]]:
+    """The chunks that take a run of full chunks ``done`` to ``scenarios`` (the last one partial if need be)."""
+    have = sum(n for _, n in done)
+    sizes = chunk_sizes(scenarios - have, size) if scenarios > have else []
+    return [(len(done) + j, n) for j, n in enumerate(sizes)]

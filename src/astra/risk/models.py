@@ -51,7 +51,7 @@ __all__ = [
     "t_model",
 ]
 
-CHUNK_BUDGET_BYTES = 16 * 2**20  # working memory of one chunk
+CHUNK_BUDGET_BYTES = 4 * 2**20  # working memory of one chunk (cache-friendly, and a fine grain for target_se)
 _MIN_CHUNK, _MAX_CHUNK = 1_000, 250_000
 _BLOCK_BYTES = 512 * 2**10  # rows per block of the lognormal kernel: work arrays that stay in L2
 _NORMAL_COST = 20.0  # one standard normal ≈ 20 multiply-adds (ziggurat vs BLAS), for the pair cost model

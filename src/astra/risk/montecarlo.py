@@ -33,15 +33,14 @@ from scipy import stats
 from astra.errors import InputError
 from astra.risk._checks import as_exposures, check_horizon, check_level
 from astra.risk.engine import (
-    BLOCK_CHUNKS,
     PILOT_KEY,
     McJob,
     chunk_sizes,
     default_workers,
     execute,
+    grow_chunks,
     root_seed,
     run_chunks,
-    whole_blocks,
 )
 from astra.risk.models import LinearTerms, ScenarioModel
 from astra.risk.tails import Summary, TailPlan, _density_at, estimate
@@ -52,7 +51,7 @@ TECHNIQUES = ("importance", "antithetic", "control")
 VARIANCE_REDUCTIONS = ("auto", "none", *TECHNIQUES)  # or techniques joined by "+", e.g. "importance+antithetic"
 MAX_IN_PROCESS = 10**8  # beyond this many scenarios a single process takes hours: use a cluster
 MIN_SCENARIOS = 1_000
-_PILOT_MAX, _PILOT_MIN = 20_000, 1_000  # scenarios per pilot stage
+_PILOT_MAX, _PILOT_MIN = 20_000, 2_000  # scenarios per pilot stage
 _BAND_SE = 6.0  # the band reaches this many pilot standard errors either side of the pilot's VaR
 _WINDOW_SCENARIOS = 1_500  # scenarios the density's window should hold
 
@@ -178,6 +177,21 @@ class _Stage:
                 cov = float(np.cov(x, g)[0, 1])
                 var_x -= cov * cov / var_g
         return factor * max(var_x, 0.0)
+
+    def plain_numerator(self, control: bool) -> float:
+        """Per-scenario variance of the plain (iid, unshifted) design's VaR numerator, estimated from this run.
+
+        Under importance sampling the book's own probabilities are weighted means,
+        ``P(A) = E_Q[w 1_A]``, so plain sampling's ``Var(1{L>q} − β 1{L_lin>c})`` comes out of
+        the shifted scenarios far more precisely than from a plain pilot's few tail scenarios.
+        """
+        inside, flag = self.loss > self.q, self.g > 0
+        p_a, p_g = float(np.mean(self.weight * inside)), float(np.mean(self.weight * flag))
+        var_a = p_a * (1.0 - p_a)
+        if not control or not 0 < p_g < 1:
+            return var_a
+        cov = float(np.mean(self.weight * (inside & flag))) - p_a * p_g
+        return max(var_a - cov * cov / (p_g * (1.0 - p_g)), 0.0)
 
     @property
     def se_q(self) -> float:
@@ -332,16 +346,20 @@ def monte_carlo(
             theta = min(theta, 8.0)
             loss, u = _stage(model, terms, horizon, root, 1, pilot_n, theta, True, level, workers)
             stages[True] = _Stage(theta, True, loss, u, level, terms, scale)
-    plain = stage_a.numerator(False, False)
+    sharpest = stages.get(True, stage_a)  # plain iid designs are measured best under the shifted proposal
+    plain = sharpest.plain_numerator(False)
     scores = {}
     for label in candidates:
         stage = stages[_has(label, "importance")]
         cost = model.pair_cost(horizon) if _has(label, "antithetic") else 1.0
-        scores[label] = stage.numerator(_has(label, "antithetic"), _has(label, "control")) * cost
+        if label in ("none", "control"):
+            scores[label] = sharpest.plain_numerator(label == "control")
+        else:
+            scores[label] = stage.numerator(_has(label, "antithetic"), _has(label, "control")) * cost
     label = min(scores, key=scores.get)
     chosen = stages[_has(label, "importance")]
     antithetic, control = _has(label, "antithetic"), _has(label, "control")
-    per_scenario = chosen.numerator(antithetic, control)
+    per_scenario = scores[label] / (model.pair_cost(horizon) if antithetic else 1.0)
 
     # ---- plan the main run
     size = model.chunk_size(horizon, antithetic)
@@ -349,10 +367,7 @@ def monte_carlo(
         n_main = scenarios
     else:
         wanted = per_scenario / (chosen.f_model * target_se * max(abs(chosen.q), 1e-300)) ** 2
-        n_main = min(cap, max(MIN_SCENARIOS, wanted))
-        n_main = min(whole_blocks(n_main, size), cap // size) * size
-        if n_main < size:
-            raise InputError(f"max_scenarios={cap:,} is below one chunk of {size:,} scenarios")
+        n_main = min(cap, size * math.ceil(max(MIN_SCENARIOS, wanted) / size))  # whole chunks, or the cap
     window = 0.9 * math.sqrt(3.0) * scale * n_main ** (-0.2)
     if chosen.f_proposal > 0:
         window = min(window, _WINDOW_SCENARIOS / (2.0 * n_main * chosen.f_proposal))
@@ -364,34 +379,22 @@ def monte_carlo(
     share = 1.5 * float(np.mean((chosen.loss > plan.lower) & (chosen.loss <= plan.upper))) + 1e-3
     need = _memory(model, horizon, antithetic, size, workers, n_main, share, components)
     _check_memory(need, n_main, components, distributed)
-    if distributed:
-        task = int(chunk or 2_000_000)
-        per_task = _memory(model, horizon, antithetic, size, 0, min(task, n_main), share, components)["total"]
-        if per_task > memory_budget():
-            raise InputError(f"chunk={task:,} scenarios per task would need about {_gib(per_task)} on a worker: "
-                             "use a smaller chunk (--chunk)")  # fmt: skip
     job = McJob(model, terms, horizon, root, plan, size)
     run = _Runner(job, workers, runner if distributed else None, chunk, notes)
 
     # ---- main run (and growth towards a target standard error)
-    if target_se is None:
-        chunks = list(enumerate(chunk_sizes(n_main, size)))
-    else:
-        chunks = [(j, size) for j in range(n_main // size)]
-    est = run.settle(chunks)
+    est = run.settle(grow_chunks([], n_main, size))
     converged = None
     if target_se is not None:
         converged = _relative(est) <= target_se
         while not converged and run.scenarios < cap:
-            grow = run.scenarios * (_relative(est) / target_se) ** 2 * 1.1
-            count = min(max(whole_blocks(grow, size), len(run.chunks) + BLOCK_CHUNKS), cap // size)
-            if count <= len(run.chunks):
-                break
-            need = _memory(model, horizon, antithetic, size, workers, count * size, share, components)
+            grow = run.scenarios * (_relative(est) / target_se) ** 2 * 1.1  # s.e. ∝ 1/√n, and a margin
+            n_next = min(cap, size * math.ceil(max(grow, run.scenarios + size) / size))
+            need = _memory(model, horizon, antithetic, size, workers, n_next, share, components)
             if need["total"] > memory_budget():
-                notes.append(f"stopped at {run.scenarios:,} scenarios: {count * size:,} would not fit in memory")
+                notes.append(f"stopped at {run.scenarios:,} scenarios: {n_next:,} would not fit in memory")
                 break
-            est = run.extend([(j, size) for j in range(len(run.chunks), count)])
+            est = run.extend(grow_chunks(run.chunks, n_next, size))
             converged = _relative(est) <= target_se
         if not converged:
             notes.append(f"target_se {target_se:g} not reached: relative standard error {_relative(est):.2%} after "
@@ -403,7 +406,6 @@ def monte_carlo(
         "factor_es": est["vr_es"],
         "shift": plan.theta or None,
         "control_slope": est["beta"] if control else None,
-        "effective_scenarios": est["effective_scenarios"],
         "pilot_scenarios": sum(s.loss.size for s in stages.values()),
         "pilot_gain": {k: _finite(plain / v if v > 0 else None) for k, v in scores.items()},
     }
@@ -492,8 +494,8 @@ def _constant(loss: np.ndarray, requested, workers, notes, components, e) -> McO
     notes.append("the P&L is the same in every scenario (no exposure to the model's risk): VaR and ES are exact")
     parts = {"marginal_var": np.zeros(e.size), "marginal_es": np.zeros(e.size)} if components else None
     report = {"method": "none", "chosen_by": "pilot" if requested == "auto" else "request", "factor_var": None,
-              "factor_es": None, "shift": None, "control_slope": None, "effective_scenarios": None,
-              "pilot_scenarios": loss.size, "pilot_gain": {}}  # fmt: skip
+              "factor_es": None, "shift": None, "control_slope": None, "pilot_scenarios": loss.size,
+              "pilot_gain": {}}  # fmt: skip
     return McOutcome(var=value, es=value, se_var=0.0, se_es=0.0, scenarios=loss.size, pilot_scenarios=loss.size,
                      chunks=0, workers=workers, converged=None, variance_reduction=report, memory_mib=0.0,
                      notes=tuple(notes), parts=parts)  # fmt: skip

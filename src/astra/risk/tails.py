@@ -348,7 +348,6 @@ def estimate(total: Summary, plan: TailPlan) -> dict:
         "status": "ok", "var": q, "es": shortfall, "se_var": se_var, "se_es": se_es, "density": density,
         "beta": beta, "vr_var": _ratio(mom["plain_var"], per_unit * numerator),
         "vr_es": _ratio(mom["plain_es"], per_unit * mom["ee"]),
-        "effective_scenarios": float(s[ALL_W] ** 2 / s[ALL_WW]) if s[ALL_WW] > 0 else 0.0,
     }  # fmt: skip
     if plan.components:
         out["parts"] = _components(total, order, loss, weight, j, q, tail_mass, mass_above(q))

@@ -169,7 +169,7 @@ class MonteCarloTail:
     """Monte-Carlo VaR/ES (USD losses) of a run whose chunks went to a runner, with errors and the design used.
 
     ``chunks`` counts the engine's chunks (their size depends on the model, not on the
-    runner), ``tasks`` the groups of whole blocks of chunks sent to the workers.
+    runner), ``tasks`` the groups of consecutive chunks sent to the workers (0 in process).
     """
 
     var: float
@@ -198,12 +198,11 @@ def mc_var_chunked(exposures, returns, run: Runner, *, scenarios: int = 100_000,
                    dist: str = "normal", seed=None, chunk: int = 2_000_000, **options) -> MonteCarloTail:  # fmt: skip
     """Monte-Carlo VaR/ES at any scenario count with the chunks on ``run``: :func:`astra.risk.var` (``mc``) itself.
 
-    ``chunk`` is the number of scenarios per task (rounded to whole blocks of the engine's
-    chunks); ``options`` are :func:`astra.risk.var`'s (``variance_reduction``, ``target_se``,
+    ``chunk`` is the number of scenarios per task (rounded to whole chunks of the engine);
+    ``options`` are :func:`astra.risk.var`'s (``variance_reduction``, ``target_se``,
     ``max_scenarios``, ``paths``, ``covariance``, …). Euler components are not computed.
     """
     from astra.risk import var
-    from astra.risk.engine import BLOCK_CHUNKS
     from astra.risk.tails import tail_rank
 
     started = time.perf_counter()
@@ -211,11 +210,10 @@ def mc_var_chunked(exposures, returns, run: Runner, *, scenarios: int = 100_000,
                  seed=seed, runner=run, chunk=chunk, components=False, **options)  # fmt: skip
     chunks = int(result.params["chunks"])
     size = max(1, -(-result.scenarios // max(chunks, 1)))  # the engine's chunk size
-    per_task = max(1, round(int(chunk) / (BLOCK_CHUNKS * size)))
-    blocks = -(-chunks // BLOCK_CHUNKS)
+    per_task = max(1, round(int(chunk) / size))
     return MonteCarloTail(var=result.var, es=result.es, level=result.level, scenarios=result.scenarios, chunks=chunks,
                           tail_size=tail_rank(max(result.scenarios, 1), result.level),
                           elapsed_s=time.perf_counter() - started, workers=run.workers,
                           mc_std_error=result.mc_std_error, ci95=result.ci95,
                           variance_reduction=result.variance_reduction, converged=result.converged,
-                          tasks=-(-blocks // per_task) if run.distributed else 0, notes=result.notes)  # fmt: skip
+                          tasks=-(-chunks // per_task) if run.distributed else 0, notes=result.notes)  # fmt: skip
