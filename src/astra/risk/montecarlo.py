@@ -113,7 +113,7 @@ def _candidates(model: ScenarioModel, requested: str, terms: LinearTerms, even: 
             raise InputError("antithetic variates come in pairs: use an even number of scenarios")
         if _has(label, "importance") and not terms.sigma > 0:
             notes.append("importance sampling needs a loss direction, and this book's linearised P&L has none "
-                         "(all exposures zero): sampled without it")  # fmt: skip
+                         "(zero variance, e.g. all exposures zero): sampled without it")  # fmt: skip
             label = _without(label, "importance")
         return [label]
     if not model.gaussian:
@@ -122,7 +122,7 @@ def _candidates(model: ScenarioModel, requested: str, terms: LinearTerms, even: 
     for importance in (False, True):
         if importance and not terms.sigma > 0:
             notes.append("importance sampling was not tried: the book's linearised P&L has no loss direction "
-                         "(all exposures zero)")  # fmt: skip
+                         "(zero variance, e.g. all exposures zero)")  # fmt: skip
             continue
         for antithetic in (False, True) if even else (False,):
             for control in (False, True) if model.control else (False,):
@@ -215,6 +215,70 @@ def _stage(model, terms, horizon, root, index, n, theta, pairs, level, workers) 
     return np.concatenate(firsts + twins), np.concatenate(u_first + u_twin)
 
 
+@dataclass
+class _Choice:
+    """The pilot's verdict: the design (None when the P&L is constant), its stage, every design's score."""
+
+    label: str | None
+    stage: _Stage
+    scores: dict
+    plain: float
+    scenarios: int
+
+
+def _pilot(model, terms, horizon, root, level, pilot_n, candidates, workers, notes) -> _Choice:
+    """Run the pilot stages and pick the design with the smallest variance × cost.
+
+    Stage 0 samples plainly (in antithetic pairs for Gaussian models, whose first members are an
+    iid sample); stage 1, when importance sampling is a candidate, samples the shifted proposal
+    with ``θ = (VaR₀ + m)/σ`` — the linear loss's centre moved onto stage 0's VaR. A design's
+    score is its per-scenario variance of VaR's influence numerator times its cost per scenario.
+    """
+    loss, u = _stage(model, terms, horizon, root, 0, pilot_n, 0.0, model.gaussian, level, workers)
+    scale = float(np.std(loss))
+    stages = {False: _Stage(0.0, model.gaussian, loss, u, level, terms, scale if scale > 0 else 1.0)}
+    if not scale > 0:
+        return _Choice(None, stages[False], {}, 0.0, loss.size)
+    theta = (stages[False].q + terms.mean) / terms.sigma if terms.sigma > 0 else 0.0
+    if any(_has(c, "importance") for c in candidates):
+        if theta < 0.1:
+            notes.append(f"importance sampling not used: VaR is not beyond the mean linear loss (shift {theta:.2f} sd)")
+            candidates = sorted({_without(c, "importance") for c in candidates}, key=candidates.index)
+        else:
+            theta = min(theta, 8.0)
+            loss, u = _stage(model, terms, horizon, root, 1, pilot_n, theta, True, level, workers)
+            stages[True] = _Stage(theta, True, loss, u, level, terms, scale)
+    sharpest = stages.get(True, stages[False])  # plain iid designs are measured best under the shifted proposal
+    scores = {}
+    for label in candidates:
+        if label in ("none", "control"):
+            scores[label] = sharpest.plain_numerator(label == "control")
+        else:
+            cost = model.pair_cost(horizon) if _has(label, "antithetic") else 1.0
+            stage = stages[_has(label, "importance")]
+            scores[label] = stage.numerator(_has(label, "antithetic"), _has(label, "control")) * cost
+    label = min(scores, key=scores.get)
+    return _Choice(label, stages[_has(label, "importance")], scores, sharpest.plain_numerator(False),
+                   sum(stage.loss.size for stage in stages.values()))  # fmt: skip
+
+
+def _main_plan(chosen: _Stage, terms, level, n_main, antithetic, control, components, importance) -> TailPlan:
+    """The band ``q₀ ± (6 pilot s.e. + window)`` and the density window for ``n_main`` scenarios.
+
+    The window (half-width of the density's symmetric difference) is Silverman's for a uniform
+    kernel, ``0.9·√3·σ·n^(−1/5)``, or narrower when the sampled losses are dense at VaR (about
+    1,500 scenarios in it are plenty for an error estimate).
+    """
+    window = 0.9 * math.sqrt(3.0) * chosen.scale * n_main ** (-0.2)
+    if chosen.f_proposal > 0:
+        window = min(window, _WINDOW_SCENARIOS / (2.0 * n_main * chosen.f_proposal))
+    half_band = _BAND_SE * chosen.se_q + window
+    return TailPlan(level=level, theta=chosen.theta if importance else 0.0, antithetic=antithetic, control=control,
+                    lower=chosen.q - half_band, upper=chosen.q + half_band, q_ref=chosen.q,
+                    threshold=-terms.mean + terms.sigma * stats.norm.ppf(level), lin_mean=terms.mean,
+                    lin_sigma=terms.sigma, components=components, window=window)  # fmt: skip
+
+
 # --------------------------------------------------------------------------- memory
 def memory_budget() -> float:
     """Bytes a run may use: 60 % of the memory available now (Linux), else 4 GiB."""
@@ -298,7 +362,7 @@ def monte_carlo(
     workers : int, optional
         Threads in process (default: the CPUs available).
     runner : astra.parallel.Runner, optional
-        A cluster runner: chunks run as tasks of whole blocks (``chunk`` scenarios each).
+        A cluster runner: consecutive chunks run as tasks of about ``chunk`` scenarios.
     """
     level, horizon = check_level(level), check_horizon(horizon)
     if model.one_draw and horizon != 1:
@@ -329,53 +393,23 @@ def monte_carlo(
                   components, distributed)  # fmt: skip
     root = root_seed(seed)
 
-    # ---- pilot
     pilot_n = 2 * (max(_PILOT_MIN, min(_PILOT_MAX, (cap if target_se is None else 400_000) // 20)) // 2)
-    loss, u = _stage(model, terms, horizon, root, 0, pilot_n, 0.0, model.gaussian, level, workers)
-    scale = float(np.std(loss))
-    if not scale > 0:
-        return _constant(loss, requested, workers, notes, components, e)
-    stage_a = _Stage(0.0, model.gaussian, loss, u, level, terms, scale)
-    stages = {False: stage_a}
-    theta = (stage_a.q + terms.mean) / terms.sigma if terms.sigma > 0 else 0.0
-    if any(_has(c, "importance") for c in candidates):
-        if theta < 0.1:
-            notes.append(f"importance sampling not used: VaR is not beyond the mean linear loss (shift {theta:.2f} sd)")
-            candidates = sorted({_without(c, "importance") for c in candidates}, key=candidates.index)
-        else:
-            theta = min(theta, 8.0)
-            loss, u = _stage(model, terms, horizon, root, 1, pilot_n, theta, True, level, workers)
-            stages[True] = _Stage(theta, True, loss, u, level, terms, scale)
-    sharpest = stages.get(True, stage_a)  # plain iid designs are measured best under the shifted proposal
-    plain = sharpest.plain_numerator(False)
-    scores = {}
-    for label in candidates:
-        stage = stages[_has(label, "importance")]
-        cost = model.pair_cost(horizon) if _has(label, "antithetic") else 1.0
-        if label in ("none", "control"):
-            scores[label] = sharpest.plain_numerator(label == "control")
-        else:
-            scores[label] = stage.numerator(_has(label, "antithetic"), _has(label, "control")) * cost
-    label = min(scores, key=scores.get)
-    chosen = stages[_has(label, "importance")]
+    pilot = _pilot(model, terms, horizon, root, level, pilot_n, candidates, workers, notes)
+    if pilot.label is None:  # the P&L does not vary
+        return _constant(pilot.stage.loss, requested, workers, notes, components, e)
+    label, chosen, scores = pilot.label, pilot.stage, pilot.scores
     antithetic, control = _has(label, "antithetic"), _has(label, "control")
-    per_scenario = scores[label] / (model.pair_cost(horizon) if antithetic else 1.0)
-
-    # ---- plan the main run
     size = model.chunk_size(horizon, antithetic)
+    if antithetic and target_se is not None:
+        cap -= cap % 2  # a target run may end on a partial chunk at the cap: keep it whole pairs
     if target_se is None:
         n_main = scenarios
-    else:
-        wanted = per_scenario / (chosen.f_model * target_se * max(abs(chosen.q), 1e-300)) ** 2
+    else:  # from the pilot's variance per scenario: n = V / (f · target · VaR)²
+        per_scenario = scores[label] / (model.pair_cost(horizon) if antithetic else 1.0)
+        scale = chosen.f_model * target_se * abs(chosen.q)
+        wanted = per_scenario / scale**2 if scale > 0 else cap
         n_main = min(cap, size * math.ceil(max(MIN_SCENARIOS, wanted) / size))  # whole chunks, or the cap
-    window = 0.9 * math.sqrt(3.0) * scale * n_main ** (-0.2)
-    if chosen.f_proposal > 0:
-        window = min(window, _WINDOW_SCENARIOS / (2.0 * n_main * chosen.f_proposal))
-    half_band = _BAND_SE * chosen.se_q + window
-    plan = TailPlan(level=level, theta=theta if _has(label, "importance") else 0.0, antithetic=antithetic,
-                    control=control, lower=chosen.q - half_band, upper=chosen.q + half_band, q_ref=chosen.q,
-                    threshold=-terms.mean + terms.sigma * stats.norm.ppf(level), lin_mean=terms.mean,
-                    lin_sigma=terms.sigma, components=components, window=window)  # fmt: skip
+    plan = _main_plan(chosen, terms, level, n_main, antithetic, control, components, _has(label, "importance"))
     share = 1.5 * float(np.mean((chosen.loss > plan.lower) & (chosen.loss <= plan.upper))) + 1e-3
     need = _memory(model, horizon, antithetic, size, workers, n_main, share, components)
     _check_memory(need, n_main, components, distributed)
@@ -406,8 +440,8 @@ def monte_carlo(
         "factor_es": est["vr_es"],
         "shift": plan.theta or None,
         "control_slope": est["beta"] if control else None,
-        "pilot_scenarios": sum(s.loss.size for s in stages.values()),
-        "pilot_gain": {k: _finite(plain / v if v > 0 else None) for k, v in scores.items()},
+        "pilot_scenarios": pilot.scenarios,
+        "pilot_gain": {k: _finite(pilot.plain / v if v > 0 else None) for k, v in scores.items()},
     }
     return McOutcome(var=est["var"], es=est["es"], se_var=est["se_var"], se_es=est["se_es"], scenarios=run.scenarios,
                      pilot_scenarios=report["pilot_scenarios"], chunks=len(run.chunks),
