@@ -313,7 +313,7 @@ def _check_memory(need: dict, scenarios: int, components: bool, distributed: boo
     if components:
         advice.insert(0, "no Euler components (components=False, --no-components)")
     if not distributed:
-        advice.append("a cluster (--cluster), where chunks run on workers")
+        advice.append("a cluster runner (runner=…, --cluster), where the chunks run on workers")
     raise InputError(f"scenarios={scenarios:,} would need about {_gib(need['total'])} (kept tail "
                      f"{_gib(need['tail_band'])}, chunk buffers {_gib(need['chunk_buffers'])}) but about "
                      f"{_gib(budget)} is available: use {' or '.join(advice)}")  # fmt: skip
@@ -381,7 +381,7 @@ def monte_carlo(
     cap = max_scenarios if target_se is not None else scenarios
     if cap > MAX_IN_PROCESS and not distributed:
         raise InputError(f"scenarios={cap:,} in one process is beyond its limit of {MAX_IN_PROCESS:,} "
-                         "(hours of work): run on a cluster (--cluster) or use fewer scenarios")  # fmt: skip
+                         "(hours of work): pass a cluster runner (runner=…, --cluster) or fewer scenarios")  # fmt: skip
     workers = default_workers() if workers is None else int(workers)
     requested = parse_variance_reduction(variance_reduction)
     terms = model.linear_terms(e, horizon) or LinearTerms(0.0, 0.0, np.zeros(0), e, horizon)
