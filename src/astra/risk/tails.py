@@ -61,9 +61,8 @@ def tail_rank(n: int, level: float) -> int:
 
 
 def _tail_count(n: int, level: float) -> float:
-    """``n(1 − α)``, with the same guard as :func:`tail_rank` (a whole number stays whole)."""
-    x = n * (1.0 - level)
-    return float(round(x)) if abs(x - round(x)) < 1e-9 else x
+    """``n(1 − α)`` without floating noise (``250·(1 − 0.99)`` is 2.5, not 2.5000000000000022)."""
+    return round(n * (1.0 - level), 9)
 
 
 def acerbi_tasche_es(worst, n: int, level: float) -> float:
