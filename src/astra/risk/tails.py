@@ -296,7 +296,7 @@ def estimate(total: Summary, plan: TailPlan) -> dict:
     window) falls outside the band: the caller re-runs the same chunks with a wider band.
     """
     n, p = total.n, 1.0 - plan.level
-    tail_mass = n * p
+    tail_mass = _tail_count(n, plan.level)
     s = total.sums
     band = np.concatenate(total.band) if total.band else np.empty((0, 7))
     order = np.argsort(-band[:, B_L], kind="stable")
