@@ -12,8 +12,10 @@ work, the variance of the VaR estimator under each design the model allows:
 * ``control`` — the delta (linear) P&L, normal in closed form, as a control variate for the
   tail probability at VaR (its threshold is the linear VaR, exceeded with probability 1 − α).
 
-``auto`` takes the design with the smallest variance × cost; the result reports the
-variance-reduction factor measured on the main run (plain variance over the chosen
+``auto`` takes the design with the smallest variance × cost — among the importance-sampling
+designs when the book has a loss direction (a pilot cannot measure plain designs well: they meet
+the tail in only ``n(1 − α)`` of its scenarios, though their estimates are reported beside); the
+result reports the variance-reduction factor measured on the main run (plain variance over the chosen
 design's, per scenario). The main run keeps only a band of losses around the pilot's
 VaR scenario by scenario (see :mod:`astra.risk.tails`); should VaR fall outside it, the
 same chunks are re-run with a wider band. With ``target_se`` the run grows in whole
@@ -257,7 +259,11 @@ def _pilot(model, terms, horizon, root, level, pilot_n, candidates, workers, not
             cost = model.pair_cost(horizon) if _has(label, "antithetic") else 1.0
             stage = stages[_has(label, "importance")]
             scores[label] = stage.numerator(_has(label, "antithetic"), _has(label, "control")) * cost
-    label = min(scores, key=scores.get)
+    # Plain designs meet the tail in only n(1−α) pilot scenarios, too few to measure them reliably; when the
+    # shift is available the choice is among the designs that use it (all measured on the shifted stage, where
+    # about half the scenarios inform the tail), and the plain ones are reported for comparison.
+    eligible = [c for c in scores if _has(c, "importance")] or list(scores)
+    label = min(eligible, key=scores.get)
     return _Choice(label, stages[_has(label, "importance")], scores, sharpest.plain_numerator(False),
                    sum(stage.loss.size for stage in stages.values()))  # fmt: skip
 
