@@ -228,11 +228,18 @@ def pair_blocks(n_names: int, size: int) -> list[np.ndarray]:
 
 
 def scenario_chunks(scenarios: int, chunk: int, seed) -> list[tuple[int, np.random.SeedSequence]]:
-    """``(size, seed sequence)`` per chunk: independent, reproducible streams (``SeedSequence.spawn``)."""
+    """``(size, seed sequence)`` per chunk of ``chunk`` scenarios: the Monte-Carlo engine's streams.
+
+    Chunk ``j`` gets the ``j``-th spawned child of ``SeedSequence(seed)``
+    (:func:`astra.risk.engine.chunk_seed`), the stream the engine's chunk ``j`` draws from.
+    """
+    from astra.risk.engine import chunk_seed, root_seed
+
     if scenarios < 1 or chunk < 1:
         raise InputError("scenarios and chunk size must be ≥ 1")
     count = math.ceil(scenarios / chunk)
-    children = np.random.SeedSequence(seed).spawn(count)
+    root = root_seed(seed)
+    children = [chunk_seed(root, j) for j in range(count)]
     sizes = [chunk] * (count - 1) + [scenarios - chunk * (count - 1)]
     return list(zip(sizes, children, strict=True))
 

@@ -207,7 +207,7 @@ def test_risk_methods_table_and_standard_errors():
     assert table.loc["historical", "from"] == "2,011 days"
     app.multiselect[0].set_value(["param", "mc"]).run()
     app.selectbox(key="risk-cov").set_value("factor").run()
-    app.checkbox(key="risk-anti").check().run()
+    app.selectbox(key="risk-vr").set_value("antithetic").run()
     assert clean(app)
     table = table_by_column(app, "s.e. of VaR")
     assert list(table.index) == ["parametric (normal)", "Monte Carlo (normal)"]

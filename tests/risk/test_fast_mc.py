@@ -10,7 +10,7 @@ from scipy.stats import norm
 
 from astra.errors import InputError
 from astra.optimize.estimators import _top_factors, risk_model
-from astra.risk import iter_pnl_chunks, lognormal_horizon_model, normal_model, sample_returns, simulate_pnl, var
+from astra.risk import lognormal_horizon_model, normal_model, sample_returns, simulate_pnl, var
 from astra.risk.scenarios import covariance_model
 
 LEVEL = 0.99
@@ -58,18 +58,41 @@ def test_one_day_mc_with_specific_risk_converges_to_the_closed_form(panel):
                                rtol=1e-9, atol=1e-6)  # fmt: skip
 
 
-def test_antithetic_twins_mirror_and_the_fused_pnl_matches_the_generic_path(panel):
+def _chunk_rng(seed, index):
+    # the engine's stream contract: chunk j draws from SFC64 on the j-th spawned child of SeedSequence(seed)
+    return np.random.Generator(np.random.SFC64(np.random.SeedSequence(seed).spawn(index + 1)[index]))
+
+
+def test_antithetic_twins_mirror_and_the_fused_pnl_matches_draws_replayed_by_hand(panel):
     r, e = panel
     model = normal_model(r, covariance="factor", factors=3)
     x = sample_returns(model, 4_000, seed=1, chunk_size=1_000, antithetic=True)
     for block in x.reshape(4, 1_000, -1):  # zero mean, one day: the twin of j is −j, chunk by chunk
         np.testing.assert_allclose(block[500:], -block[:500], rtol=0, atol=1e-15)  # (1 + r) − 1 rounding
     lognormal = lognormal_horizon_model(r, 10, covariance="factor", factors=3)
-    for draws, pnl in iter_pnl_chunks(lognormal, e, 6_000, seed=4, with_draws=True, antithetic=True):
-        full = np.asarray(draws)  # kept as first halves; the twins are their negatives
-        np.testing.assert_array_equal(full[full.shape[0] // 2 :], -full[: full.shape[0] // 2])
-        np.testing.assert_allclose(pnl, lognormal.horizon_returns(full) @ e, rtol=1e-9, atol=1e-6)
-        np.testing.assert_array_equal(draws[np.array([0, full.shape[0] - 1])], full[[0, -1]])
+    pnl = simulate_pnl(lognormal, e, 6_000, seed=4, chunk_size=2_000, antithetic=True)
+    k = lognormal.factor.shape[1]
+    for j in range(3):  # reference: replay each chunk's normals and price them per name with numpy
+        z = _chunk_rng(4, j).standard_normal((1_000, k + e.size))
+        x = z[:, :k] @ lognormal.factor.T + z[:, k:] * lognormal.specific
+        first = np.expm1(lognormal.mean + x) @ e
+        twin = np.expm1(lognormal.mean - x) @ e
+        np.testing.assert_allclose(pnl[2_000 * j : 2_000 * (j + 1)], np.concatenate([first, twin]), rtol=1e-9,
+                                   atol=1e-6)  # fmt: skip
+
+
+def test_compounded_paths_match_draws_replayed_by_hand(panel):
+    r, e = panel
+    model = normal_model(r, covariance="factor", factors=3)
+    pnl = simulate_pnl(model, e, 2_000, horizon=3, seed=8, chunk_size=1_000)
+    k = model.factor.shape[1]
+    for j in range(2):  # reference: day by day, (1 000, k + N) normals, simple returns compounded per name
+        rng = _chunk_rng(8, j)
+        growth = np.ones((1_000, e.size))
+        for _ in range(3):
+            z = rng.standard_normal((1_000, k + e.size))
+            growth *= 1.0 + z[:, :k] @ model.factor.T + z[:, k:] * model.specific
+        np.testing.assert_allclose(pnl[1_000 * j : 1_000 * (j + 1)], (growth - 1.0) @ e, rtol=1e-9, atol=1e-6)
 
 
 def test_threads_do_not_change_the_numbers(panel):
@@ -88,8 +111,8 @@ def test_antithetic_errors_match_the_spread_over_seeds_and_cover_the_closed_form
     r = np.random.default_rng(0).normal(0, 0.01, (1500, 1))
     sigma = np.std(np.log1p(r), ddof=1)
     closed = 1e6 * (1 - np.exp(np.sqrt(10) * sigma * norm.ppf(0.01)))
-    runs = [var([1e6], r, method="mc", horizon=10, scenarios=100_000, seed=s, paths="lognormal", antithetic=True,
-                components=False) for s in range(20)]  # fmt: skip
+    runs = [var([1e6], r, method="mc", horizon=10, scenarios=100_000, seed=s, paths="lognormal",
+                variance_reduction="antithetic", components=False) for s in range(20)]  # fmt: skip
     estimates = np.array([x.var for x in runs])
     errors = np.array([x.mc_std_error["var"] for x in runs])
     assert np.all(np.abs(estimates - closed) < 4 * errors)
@@ -98,6 +121,7 @@ def test_antithetic_errors_match_the_spread_over_seeds_and_cover_the_closed_form
     es = np.array([x.es for x in runs])
     assert np.mean([x.mc_std_error["es"] for x in runs]) == pytest.approx(es.std(ddof=1), rel=0.35)
     assert sum(lo <= closed <= hi for lo, hi in (x.ci95["var"] for x in runs)) >= 17
+    assert {x.variance_reduction["method"] for x in runs} == {"antithetic"}
 
 
 def test_antithetic_components_still_sum_to_the_var(panel):
@@ -132,32 +156,28 @@ def test_bad_thread_setting_is_named(panel, monkeypatch):
         var(e, r, method="mc", scenarios=2_000, seed=1)
 
 
-def test_tail_buffer_over_many_small_chunks_equals_attribution_of_the_full_matrix(panel, monkeypatch):
-    # reference: simulation_components on the whole scenario matrix (no streaming, no buffer)
-    from astra.risk import scenarios, simulation_components
+def test_merged_tail_over_many_small_chunks_equals_attribution_of_the_full_matrix(panel, monkeypatch):
+    # reference: simulation_components on the whole scenario matrix (no streaming, no band, no merge)
+    from astra.risk import models, simulation_components
 
-    monkeypatch.setattr(scenarios, "_CHUNK_BUDGET_BYTES", 1)  # 1,000-scenario chunks: 30 of them
+    monkeypatch.setattr(models, "CHUNK_BUDGET_BYTES", 1)  # 1,000-scenario chunks: 30 of them, 4 blocks
     r, e = panel
     model = normal_model(r, covariance="factor", factors=3)
     full = sample_returns(model, 30_000, horizon=2, seed=5)
     expected = simulation_components(full, e, level=LEVEL)
-    res = var(e, r, method="mc", horizon=2, scenarios=30_000, seed=5, covariance="factor", factors=3)
-    assert res.var == pytest.approx(expected["var"], rel=1e-12)
+    res = var(e, r, method="mc", horizon=2, scenarios=30_000, seed=5, covariance="factor", factors=3,
+              variance_reduction="none")  # fmt: skip
+    assert res.var == pytest.approx(expected["var"], rel=1e-12)  # the same scenario, found in the merged band
+    assert res.es == pytest.approx(expected["es"], rel=1e-12)
     got = np.array([c["component_es"] for c in res.components])
     np.testing.assert_allclose(got, expected["component_es"], rtol=1e-9)
+    np.testing.assert_allclose([c["component_var"] for c in res.components], expected["component_var"], rtol=1e-9)
+    assert res.params["chunks"] == 30
 
 
-def test_lean_antithetic_path_draws_the_same_numbers(panel):
-    # Without the draws, antithetic one-draw chunks skip the twins; the P&L must be identical to
-    # the path that materialises every draw (and to the generic per-name computation above).
+def test_components_do_not_change_the_estimates(panel):
     r, e = panel
-    model = lognormal_horizon_model(r, 10, covariance="factor", factors=3)
-    full = np.concatenate([pnl for _, pnl in iter_pnl_chunks(model, e, 20_000, seed=6, with_draws=True,
-                                                             antithetic=True, workers=1)])  # fmt: skip
-    for workers in (1, 2):
-        np.testing.assert_array_equal(simulate_pnl(model, e, 20_000, seed=6, antithetic=True, workers=workers), full)
-    with_parts = var(e, r, method="mc", horizon=10, scenarios=20_000, seed=6, paths="lognormal", covariance="factor",
-                     factors=3, antithetic=True)  # fmt: skip
-    without = var(e, r, method="mc", horizon=10, scenarios=20_000, seed=6, paths="lognormal", covariance="factor",
-                  factors=3, antithetic=True, components=False)  # fmt: skip
+    options = {"method": "mc", "horizon": 10, "scenarios": 20_000, "seed": 6, "paths": "lognormal",
+               "covariance": "factor", "factors": 3}  # fmt: skip
+    with_parts, without = var(e, r, **options), var(e, r, components=False, **options)
     assert (with_parts.var, with_parts.es) == (without.var, without.es)

@@ -39,6 +39,13 @@ from astra.cli._common import (
 )
 
 MethodOpt = Annotated[str, typer.Option("--method", help="param | hist | fhs | mc")]
+VR_HELP = (
+    "mc/fhs: auto (a pilot picks the design with the least VaR variance per unit of work), none, or "
+    "importance, antithetic, control joined by '+'"
+)
+TARGET_HELP = (
+    "mc/fhs: stop when VaR's standard error is this fraction of VaR (0.5% or 0.005); --max-scenarios caps the run"
+)
 
 
 def _render_var(report) -> None:
@@ -48,13 +55,25 @@ def _render_var(report) -> None:
     se = d.get("mc_std_error") or {}
     if se.get("var"):
         lo, hi = d["ci95"]["var"]
-        line(f"standard error: VaR {money(se['var'])}, ES {money(se['es'])}; VaR 95% CI {money(lo)} .. {money(hi)}")
+        relative = se["var"] / d["var"] if d["var"] else float("nan")
+        line(f"standard error: VaR {money(se['var'])} ({pct(relative, 2, sign=False)}), ES {money(se['es'])}; "
+             f"VaR 95% CI {money(lo)} .. {money(hi)}; {d.get('scenarios', 0):,} scenarios")  # fmt: skip
+    design = d.get("variance_reduction")
+    if design:
+        factor = design.get("factor_var")
+        gain = f": VaR variance {factor:,.0f}× smaller per scenario than plain sampling" if factor else ""
+        how = " (chosen by a pilot run)" if design.get("chosen_by") == "pilot" else ""
+        line(f"variance reduction {design.get('method', 'none')}{how}{gain}")
+    if d.get("converged") is False:
+        line("the standard-error target was not reached within --max-scenarios")
     rows = (
-        [c["ticker"], money(c["component_var"]), num(c["marginal_var"], ".4f"), num(c["pct"], ".1f") + "%"]
+        [c["ticker"], money(c["component_var"]), num(c["marginal_var"], ".4f"),
+         "—" if c["pct"] is None else f"{c['pct']:.1f}%"]
         for c in d["components"]
-    )
-    table("Euler attribution (components sum to the total)", ["ticker", "component VaR", "marginal VaR", "share"],
-          rows)  # fmt: skip
+    )  # fmt: skip
+    if d["components"]:
+        table("Euler attribution (components sum to the total)", ["ticker", "component VaR", "marginal VaR",
+              "share"], rows)  # fmt: skip
     line(f"{d['observations']} days of history {d['history_start']} .. {d['history_end']} ({d['source']}); "
          f"marks: {d['marks']}")  # fmt: skip
     notes(d.get("notes", ()))
@@ -78,63 +97,61 @@ def risk_var_cmd(
     cov: CovOpt = "sample",
     factors: FactorsOpt = 8,
     antithetic: Annotated[
-        bool, typer.Option("--antithetic", help="mc normal/t: antithetic pairs (half the draws; errors over pairs)")
+        bool,
+        typer.Option("--antithetic", help="mc: antithetic pairs only (the same as --variance-reduction antithetic)"),
     ] = False,
+    variance_reduction: Annotated[str, typer.Option("--variance-reduction", help=VR_HELP)] = "auto",
+    target_se: Annotated[str | None, typer.Option("--target-se", help=TARGET_HELP)] = None,
+    max_scenarios: Annotated[
+        int, typer.Option("--max-scenarios", help="Cap of a --target-se run; the output says if the target was met.")
+    ] = 10_000_000,
+    components: Annotated[
+        bool, typer.Option("--components/--no-components", help="Euler attribution (off: less memory for huge runs).")
+    ] = True,
     source: SourceOpt = "sample",
     start: StartOpt = None,
     end: EndOpt = None,
     equity: EquityOpt = None,
     offline: OfflineOpt = False,
     cluster: ClusterOpt = None,
-    chunk: Annotated[int, typer.Option("--chunk", help="Scenarios per task with --cluster (mc).")] = 2_000_000,
+    chunk: Annotated[int | None, typer.Option("--chunk", help="Scenarios per task with --cluster (mc).")] = None,
     out: OutOpt = None,
     force: ForceOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Value at risk and expected shortfall (positive USD losses), MC errors, Euler components.
 
-    The book is marked at the close of --end (the last day of its history). Several books
-    give one row per book; one book with --cluster and --method mc runs the scenarios in
-    chunks on the cluster (independent seeded streams, tails merged exactly).
+    The book is marked at the close of --end (the last day of its history). Monte Carlo
+    simulates exact buy-and-hold daily paths; a pilot picks the variance reduction. Several
+    books give one row per book; one book with --cluster runs the Monte-Carlo chunks on Dask
+    with the same streams and merge as in-process (the same numbers for a seed).
     """
     from astra.workflows.risk import var_options
 
     options = var_options(method, dist=dist, horizon=horizon, level=level, scenarios=scenarios, seed=seed,
                           scaling=scaling, vol_model=vol_model, paths=paths, cov=cov, factors=factors,
-                          antithetic=antithetic)  # fmt: skip
+                          antithetic=antithetic, variance_reduction=variance_reduction, target_se=target_se,
+                          max_scenarios=max_scenarios if target_se is not None else None,
+                          components=components)  # fmt: skip
     history_options = {"source": source, "start": start, "end": end, "window": window, "equity": equity,
                        "offline": offline}  # fmt: skip
-    if len(books) > 1 or cluster is not None or any(ch in books[0] for ch in "*?["):
+    many_books = len(books) > 1 or any(ch in books[0] for ch in "*?[")
+    if many_books or (cluster is not None and method != "mc"):
 
         def many():
             from astra.parallel import runner
             from astra.workflows import scale
-            from astra.workflows.risk import book_history
 
             with runner(cluster) as pool:
-                if len(books) == 1 and method == "mc":
-                    history = book_history(books[0], **history_options)
-                    return scale.mc_var_chunked(
-                        history.exposures, history.returns, pool, scenarios=scenarios, level=level,
-                        horizon=horizon, dist=dist, seed=seed, chunk=chunk,
-                    )  # fmt: skip
                 return scale.risk_var_many(books, pool, out=out, force=force, **history_options, **options)
 
-        def render_many_or_tail(result) -> None:
-            if hasattr(result, "table"):
-                render_many(result)
-            else:
-                line(
-                    f"{result.level:.1%} VaR {money(result.var)}, ES {money(result.es)} from {result.scenarios:,} "
-                    f"scenarios in {result.chunks} chunks on {result.workers} worker(s), {result.elapsed_s:.1f} s"
-                )
-
-        run(many, render_many_or_tail, as_json)
+        run(many, render_many, as_json)
         return
 
     from astra.workflows.risk import risk_var
 
-    run(lambda: risk_var(books[0], out=out, force=force, **history_options, **options), _render_var, as_json)
+    run(lambda: risk_var(books[0], out=out, force=force, cluster=cluster, chunk=chunk, **history_options, **options),
+        _render_var, as_json)  # fmt: skip
 
 
 @risk_app.command("stress")

@@ -9,12 +9,15 @@ Euler's theorem splits them exactly: ``VaR = Σ_i e_i ∂VaR/∂e_i``.
 * Simulation / historical: the gradient is a conditional expectation
   (Gourieroux–Laurent–Scaillet, Tasche): ``∂VaR/∂e_i = −E[R_i | P&L = −VaR]``
   and ``∂ES/∂e_i = −E[R_i | P&L ≤ −VaR]``, with ``R_i`` the horizon return of
-  name ``i``.  ES uses the same ``k`` worst scenarios as the ES estimate, so its
-  components sum to it exactly; VaR uses the ``2m + 1`` scenarios ranked
-  ``k − m … k + m`` (``m = ⌈√k⌉``) around the VaR scenario, so its components
-  sum to the total within Monte-Carlo error (they are not rescaled).
+  name ``i``.  ES weighs the worst scenarios exactly as the Acerbi–Tasche ES estimate
+  does (the ``⌊np⌋`` worst fully, the next by its fractional share), so its components
+  sum to it exactly; VaR uses the ``2m + 1`` scenarios ranked ``k − m … k + m``
+  (``m = ⌈√k⌉``) around the VaR scenario, so its components sum to the total within
+  Monte-Carlo error (they are not rescaled).
 
-All marginals are USD of risk per USD of exposure; components are USD.
+All marginals are USD of risk per USD of exposure; components are USD. A book whose VaR
+is about zero (a perfect hedge) has no meaningful shares of VaR: they are reported as
+undefined (None) with a note, never as ±10¹⁷ %.
 """
 
 from __future__ import annotations
@@ -25,19 +28,12 @@ import numpy as np
 from scipy import stats
 
 from astra.errors import InputError
-from astra.risk.scenarios import _as_exposures, _check_level
+from astra.risk._checks import as_exposures, check_level
+from astra.risk.tails import _tail_count, tail_rank
 
 __all__ = ["component_table", "parametric_components", "simulation_components", "tail_rank"]
 
-
-def tail_rank(n: int, level: float) -> int:
-    """Rank ``k = ⌈n(1 − α)⌉`` of the VaR scenario among ``n`` sorted P&L (1 = worst).
-
-    Matches ``numpy.quantile(pnl, 1 − α, method="inverted_cdf")`` (a 1e-9 guard
-    stops floating noise such as ``(1 − 0.99)·1000 = 10.000000000000009``
-    turning 10 into 11).
-    """
-    return int(min(n, max(1, math.ceil(n * (1.0 - level) - 1e-9))))
+_HEDGED = 1e-9  # |VaR| below this fraction of the components' absolute sum: shares are undefined
 
 
 def _band(k: int) -> int:
@@ -88,8 +84,8 @@ def parametric_components(
     >>> bool(np.isclose(out["component_var"].sum(), out["var"]))
     True
     """
-    e = _as_exposures(exposures)
-    level = _check_level(level)
+    e = as_exposures(exposures)
+    level = check_level(level)
     lf = np.asarray(factor, dtype=float)
     mu = np.zeros(e.size) if mean is None else np.asarray(mean, dtype=float)
     q, s = _multipliers(level, dist, dof)
@@ -129,11 +125,15 @@ def _multipliers(level: float, dist: str, dof: float | None) -> tuple[float, flo
     raise InputError(f"unknown parametric dist {dist!r}; use 'normal' or 't'")
 
 
-def _conditional_means(sorted_returns: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Mean horizon return per name in the VaR band and in the ES tail, rows sorted worst first."""
+def _conditional_means(sorted_returns: np.ndarray, k: int, count: float) -> tuple[np.ndarray, np.ndarray]:
+    """Mean horizon return per name in the VaR band and in the Acerbi–Tasche-weighted tail (rows worst first)."""
     m = _band(k)
     lo, hi = max(0, k - 1 - m), min(sorted_returns.shape[0], k + m)
-    return sorted_returns[lo:hi].mean(axis=0), sorted_returns[:k].mean(axis=0)
+    whole = math.floor(count)
+    tail = sorted_returns[:whole].sum(axis=0)
+    if count > whole:
+        tail = tail + (count - whole) * sorted_returns[whole]
+    return sorted_returns[lo:hi].mean(axis=0), tail / count
 
 
 def simulation_components(scenario_returns, exposures, *, level: float = 0.99) -> dict[str, np.ndarray]:
@@ -162,22 +162,21 @@ def simulation_components(scenario_returns, exposures, *, level: float = 0.99) -
     >>> bool(np.isclose(out["component_es"].sum(), out["es"]))
     True
     """
-    e = _as_exposures(exposures)
-    level = _check_level(level)
+    e = as_exposures(exposures)
+    level = check_level(level)
     r = np.asarray(scenario_returns, dtype=float)
     pnl = r @ e
-    k = tail_rank(pnl.size, level)
-    order = np.argsort(pnl, kind="stable")
-    keep = order[: min(pnl.size, k + _band(k))]
-    return _components_from_tail(r[keep], pnl[keep], e, k)
-
-
-def _components_from_tail(tail_returns: np.ndarray, tail_pnl: np.ndarray, e: np.ndarray, k: int) -> dict:
-    order = np.argsort(tail_pnl, kind="stable")
-    band_mean, tail_mean = _conditional_means(tail_returns[order], k)
+    n = pnl.size
+    k = tail_rank(n, level)
+    count = _tail_count(n, level)
+    order = np.argsort(pnl, kind="stable")[: min(n, k + _band(k))]
+    band_mean, tail_mean = _conditional_means(r[order], k, count)
+    worst = -pnl[order]
+    whole = math.floor(count)
+    es = (worst[:whole].sum() + ((count - whole) * worst[whole] if count > whole else 0.0)) / count
     return {
-        "var": float(-tail_pnl[order][k - 1]),
-        "es": float(-tail_pnl[order][:k].mean()),
+        "var": float(worst[k - 1]),
+        "es": float(es),
         "marginal_var": -band_mean,
         "component_var": -band_mean * e,
         "marginal_es": -tail_mean,
@@ -185,78 +184,34 @@ def _components_from_tail(tail_returns: np.ndarray, tail_pnl: np.ndarray, e: np.
     }
 
 
-class _TailBuffer:
-    """Keep the ``capacity`` worst scenarios (P&L and latent draws) seen over a stream of chunks.
+def component_table(tickers, exposures, parts: dict, scale: float = 1.0,
+                    total_var: float | None = None) -> tuple[list[dict], str | None]:  # fmt: skip
+    """One dict per name — exposure, marginal/component VaR and ES (USD), share of VaR (%) — and a note.
 
-    Rows go into a preallocated buffer of twice the capacity; when it fills, it is compacted
-    to the ``capacity`` worst and later rows must beat the worst kept. Each row is copied at
-    most a few times, however many chunks arrive (a concatenation per chunk would copy the
-    whole tail every time).
+    ``pct`` is each component's share of the components' total; when that total (or
+    ``total_var``) is about zero next to the components themselves — a hedged book — the
+    shares are None and the note says why.
     """
-
-    def __init__(self, n_scenarios: int, level: float):
-        self.k = tail_rank(n_scenarios, level)
-        self.capacity = min(n_scenarios, self.k + _band(self.k))
-        self._pnl: np.ndarray | None = None
-        self._draws: np.ndarray | None = None
-        self._size = 0
-        self._threshold = np.inf  # rows must have P&L below this to matter
-
-    def add(self, draws: np.ndarray, pnl: np.ndarray) -> None:
-        if self._pnl is None:
-            self._pnl = np.empty(2 * self.capacity)
-            self._draws = np.empty((2 * self.capacity, *draws.shape[1:]), dtype=draws.dtype)
-        take = np.flatnonzero(pnl < self._threshold)
-        while take.size:
-            room = self._pnl.size - self._size
-            head, take = take[:room], take[room:]
-            self._pnl[self._size : self._size + head.size] = pnl[head]
-            self._draws[self._size : self._size + head.size] = draws[head]
-            self._size += head.size
-            if self._size == self._pnl.size:
-                self._compact()
-                take = take[pnl[take] < self._threshold]
-
-    def _compact(self) -> None:
-        if self._size > self.capacity:
-            keep = np.argpartition(self._pnl[: self._size], self.capacity - 1)[: self.capacity]
-            self._pnl[: self.capacity], self._draws[: self.capacity] = self._pnl[keep], self._draws[keep]
-            self._size = self.capacity
-            self._threshold = float(self._pnl[: self.capacity].max())
-
-    @property
-    def pnl(self) -> np.ndarray:
-        self._compact()
-        return np.empty(0) if self._pnl is None else self._pnl[: self._size]
-
-    @property
-    def draws(self) -> np.ndarray | None:
-        self._compact()
-        return None if self._draws is None else self._draws[: self._size]
-
-    def components(self, model, e: np.ndarray, block: int = 50_000) -> dict:
-        """Map the kept draws back to per-name horizon returns (in blocks) and attribute."""
-        draws, pnl = self.draws, self.pnl
-        rets = np.vstack([model.horizon_returns(draws[i : i + block]) for i in range(0, pnl.size, block)])
-        return _components_from_tail(rets, pnl, e, self.k)
-
-
-def component_table(tickers, exposures, parts: dict, scale: float = 1.0) -> list[dict]:
-    """One dict per name: exposure, marginal/component VaR and ES (USD), share of total VaR."""
-    e = _as_exposures(exposures)
-    total = float(parts["component_var"].sum()) * scale
+    e = as_exposures(exposures)
+    comps = np.asarray(parts["component_var"], dtype=float) * scale
+    total = float(comps.sum())
+    size = float(np.abs(comps).sum())
+    hedged = not size > 0 or abs(total) <= _HEDGED * size
+    if total_var is not None and abs(total_var) <= _HEDGED * max(size, float(np.abs(e).sum()) * 1e-12):
+        hedged = True
+    note = ("VaR is about zero (the book is hedged against this model's risk): shares of VaR are undefined"
+            if hedged else None)  # fmt: skip
     rows = []
     for i, name in enumerate(tickers):
-        comp = float(parts["component_var"][i]) * scale
         rows.append(
             {
                 "ticker": str(name),
                 "exposure": float(e[i]),
                 "marginal_var": float(parts["marginal_var"][i]) * scale,
-                "component_var": comp,
-                "pct": 100.0 * comp / total if total else float("nan"),  # share of total VaR, %
+                "component_var": float(comps[i]),
+                "pct": None if hedged else 100.0 * float(comps[i]) / total,  # share of total VaR, %
                 "marginal_es": float(parts["marginal_es"][i]) * scale,
                 "component_es": float(parts["component_es"][i]) * scale,
             }
         )
-    return rows
+    return rows, note

@@ -7,21 +7,27 @@ An *exception* on day t is ``pnl_t < −VaR_t`` (VaR a positive USD loss).
 * Christoffersen (1998) independence, χ²(1), from the transition counts
   ``n_ij`` (state i on day t−1, j on day t) of the exception indicator, and
   conditional coverage ``LR_cc = LR_pof + LR_ind``, χ²(2).
-* Basel traffic light: green while the binomial probability of at most ``x``
-  exceptions ``P(X ≤ x)`` is below 95%, red from 99.99%, yellow between.  For
-  250 days at 99% this is green ≤ 4, yellow 5–9, red ≥ 10 (Basel 1996 table);
-  other lengths and levels use the same probability thresholds.
+* Basel traffic light (BCBS, *Supervisory framework for the use of "backtesting" in
+  conjunction with the internal models approach to market risk capital requirements*,
+  January 1996, Table 2): green while the binomial probability of at most ``x``
+  exceptions ``P(X ≤ x)``, ``X ~ Bin(T, 1 − α)``, is below 95 %, red from 99.99 %, yellow
+  between.  For 250 days at 99 % this is the Basel table (green ≤ 4, yellow 5–9, red ≥ 10);
+  other lengths and levels use the same cumulative-probability thresholds.
 * Acerbi–Székely (2014) ``Z2 = Σ_t X_t I_t / (T (1−α) ES_t) + 1`` (ES at the
   same level as VaR; E[Z2] = 0 under H0, negative when ES is too small).
-  The p-value is simulated under H0 for a location–scale family (standard
-  normal, or a Student-t with ``h0_dof``): there ``Z2`` does not depend on the
-  scale, so ``Y_t ~ F`` with ``F``'s own VaR/ES reproduces its law.  The
-  published critical values −0.70 (5%) and −1.8 (0.01%) — AS 2014, for
-  α = 97.5% and T = 250, stable across t tails — are reported as flags too.
+  Its null distribution is simulated for the actual ``T`` and level under a
+  location–scale family (standard normal, or a Student-t with ``h0_dof``; there ``Z2``
+  does not depend on the scale, so ``Y_t ~ F`` with ``F``'s own VaR/ES reproduces its
+  law), seeded and cached. The p-value and both decisions come from that one
+  simulation: reject at 5 % exactly when ``p ≤ 0.05``, i.e. when ``Z2`` is below the
+  reported critical value. (The paper's −0.70 / −1.8 hold for T = 250 at 97.5 % only.)
+* When Kupiec's coverage test and Christoffersen's independence test disagree, a note
+  says what that means.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import asdict, dataclass
 
@@ -30,12 +36,20 @@ import pandas as pd
 from scipy import special, stats
 
 from astra.errors import InputError
-from astra.risk.scenarios import _as_exposures, _as_returns, _check_level
+from astra.risk._checks import align_book, check_level, check_seed
+from astra.risk.tails import _tail_count
 
-__all__ = ["BacktestResult", "backtest_var", "christoffersen", "kupiec", "rolling_var_forecasts", "traffic_light"]
+__all__ = [
+    "BacktestResult",
+    "backtest_var",
+    "christoffersen",
+    "kupiec",
+    "rolling_var_forecasts",
+    "traffic_light",
+    "z2_null",
+]
 
-Z2_CRITICAL_5PCT = -0.70
-Z2_CRITICAL_001PCT = -1.8
+Z2_SEED = 0  # the null distribution is simulated with this seed unless one is given
 
 
 @dataclass(frozen=True)
@@ -61,9 +75,13 @@ class BacktestResult:
     es_z2_pvalue: float | None = None
     es_z2_reject_5pct: bool | None = None
     es_z2_reject_001pct: bool | None = None
+    es_z2_critical_5pct: float | None = None
+    es_z2_critical_001pct: float | None = None
+    notes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
         out = asdict(self)
+        out["notes"] = list(self.notes)
         out["exception_index"] = list(self.exception_index)
         out["exception_dates"] = None if self.exception_dates is None else [str(d) for d in self.exception_dates]
         return out
@@ -108,9 +126,13 @@ def christoffersen(hits) -> tuple[float, float, dict]:
 def traffic_light(n_obs: int, n_exceptions: int, level: float = 0.99) -> tuple[str, float]:
     """Basel zone (``"green"``/``"yellow"``/``"red"``) and ``P(X ≤ x)`` for ``X ~ Bin(T, 1 − α)``.
 
+    Zones at the cumulative probabilities of BCBS (1996): green below 95 %, red from 99.99 %.
+
     Examples
     --------
     >>> [traffic_light(250, x)[0] for x in (4, 5, 9, 10)]
+    ['green', 'yellow', 'yellow', 'red']
+    >>> [traffic_light(1000, x)[0] for x in (14, 15, 23, 24)]   # four years of 99 % VaR: P(X ≤ 15) = 95.2 %
     ['green', 'yellow', 'yellow', 'red']
     """
     cum = float(stats.binom.cdf(n_exceptions, n_obs, 1.0 - level))
@@ -130,19 +152,62 @@ def _z2(pnl, hits, es, p) -> float:
     return float(np.sum(pnl * hits / es) / (pnl.size * p) + 1.0)
 
 
-def _z2_pvalue(z2: float, n_obs: int, level: float, h0_dof, n_sim: int, seed) -> float:
+@functools.lru_cache(maxsize=16)
+def _z2_null_cached(n_obs: int, level: float, h0_dof: float | None, n_sim: int, seed: int) -> np.ndarray:
     family = _h0_family(h0_dof)
     p = 1.0 - level
     var_f = -float(family.ppf(p))  # positive loss
     es_f = -float(family.expect(lambda y: y, ub=-var_f) / p)
     rng = np.random.default_rng(seed)
-    below = 0
-    for start in range(0, n_sim, 1000):
-        m = min(1000, n_sim - start)
+    sims = np.empty(n_sim)
+    rows = max(1, 2_000_000 // n_obs)  # ≈ 16 MB of draws at a time
+    for start in range(0, n_sim, rows):
+        m = min(rows, n_sim - start)
         y = family.rvs(size=(m, n_obs), random_state=rng)
-        sims = np.sum(y * (y < -var_f), axis=1) / (n_obs * p * es_f) + 1.0
-        below += int(np.sum(sims <= z2))
-    return (below + 1.0) / (n_sim + 1.0)
+        sims[start : start + m] = np.sum(y * (y < -var_f), axis=1) / (n_obs * p * es_f) + 1.0
+    sims.sort()
+    sims.flags.writeable = False
+    return sims
+
+
+def z2_null(n_obs: int, level: float, *, h0_dof: float | None = None, n_sim: int = 10_000, seed=None) -> np.ndarray:
+    """Sorted Z2 statistics simulated under H0 for ``n_obs`` days at ``level`` (seeded; cached for int seeds).
+
+    Examples
+    --------
+    >>> sims = z2_null(250, 0.975, n_sim=20_000)
+    >>> round(float(np.quantile(sims, 0.05)), 1)   # Acerbi–Székely (2014): −0.70 at T = 250, α = 97.5 %
+    -0.7
+    """
+    if int(n_sim) != n_sim or n_sim < 100:
+        raise InputError(f"n_sim {n_sim!r} must be an integer >= 100 simulations")
+    seed = check_seed(seed)
+    if seed is None or isinstance(seed, int):
+        dof = None if h0_dof is None else float(h0_dof)
+        return _z2_null_cached(int(n_obs), float(level), dof, int(n_sim), Z2_SEED if seed is None else seed)
+    return _z2_null_cached.__wrapped__(int(n_obs), float(level), h0_dof, int(n_sim), seed)
+
+
+def _z2_decision(z2: float, sims: np.ndarray, alpha: float) -> tuple[bool, float | None]:
+    """Reject iff the simulated p-value ``(#{sims ≤ z2} + 1)/(n + 1) ≤ alpha``; and the critical value saying so."""
+    allowed = math.floor(alpha * (sims.size + 1) - 1.0 + 1e-9)  # most simulations at or below z2 for a rejection
+    if allowed < 0:
+        return False, None  # too few simulations to ever reach this level
+    critical = float(sims[allowed])
+    return bool(z2 < critical), critical
+
+
+def _disagreement(n_obs, n_exc, level, pv_pof, pv_ind, trans) -> str | None:
+    expected = n_obs * (1.0 - level)
+    if pv_pof < 0.05 <= pv_ind:
+        side = "too many" if n_exc > expected else "too few"
+        return (f"coverage is rejected ({n_exc} exceptions, {expected:.1f} expected: {side}) but the exceptions do not "
+                f"cluster (independence p = {pv_ind:.2f}): the VaR level is off, not its timing")  # fmt: skip
+    if pv_ind < 0.05 <= pv_pof:
+        return (f"coverage is consistent ({n_exc} exceptions, {expected:.1f} expected) but the exceptions cluster "
+                f"({trans['n11']} back to back; independence p = {pv_ind:.3f}): the VaR reacts too slowly to "
+                "changing volatility")  # fmt: skip
+    return None
 
 
 def backtest_var(
@@ -168,11 +233,11 @@ def backtest_var(
     es_forecasts : array_like, shape (T,), optional
         ES forecasts (positive USD) at the same level; enables the Z2 test.
     h0_dof : float, optional
-        Student-t ν of the H0 law simulated for the Z2 p-value (None = normal).
+        Student-t ν of the H0 law simulated for the Z2 test (None = normal).
     n_sim : int
-        Simulations for the Z2 p-value.
+        Simulations of the Z2 null distribution (for this T and level).
     seed : int or None
-        Seed of those simulations.
+        Seed of those simulations (None: a fixed seed, so results repeat).
 
     Returns
     -------
@@ -185,7 +250,7 @@ def backtest_var(
     >>> res.n_exceptions, res.traffic_light, res.transitions["n11"]
     (3, 'green', 1)
     """
-    level = _check_level(level)
+    level = check_level(level)
     dates = getattr(pnl, "index", None)
     x = np.asarray(pnl, dtype=float).ravel()
     v = np.asarray(var_forecasts, dtype=float).ravel()
@@ -200,14 +265,20 @@ def backtest_var(
     lr_cc = lr_pof + lr_ind
     zone, cum = traffic_light(n_obs, n_exc, level)
     idx = tuple(int(i) for i in np.flatnonzero(hits))
-    z2 = pv_z2 = rej5 = rej001 = None
+    z2 = pv_z2 = rej5 = rej001 = crit5 = crit001 = None
     if es_forecasts is not None:
         es = np.asarray(es_forecasts, dtype=float).ravel()
-        if es.size != x.size or not np.all(es > 0):
-            raise InputError(f"es_forecasts must be {x.size} positive USD values, got size {es.size}")
+        if es.size != x.size:
+            raise InputError(f"es_forecasts must have one value per day ({x.size}), got {es.size}")
+        bad = np.flatnonzero(~(es > 0) | ~np.isfinite(es))
+        if bad.size:
+            raise InputError(f"es_forecasts must be positive USD losses; day {bad[0]} has {es[bad[0]]!r}")
         z2 = _z2(x, hits, es, 1.0 - level)
-        pv_z2 = _z2_pvalue(z2, n_obs, level, h0_dof, int(n_sim), seed)
-        rej5, rej001 = z2 < Z2_CRITICAL_5PCT, z2 < Z2_CRITICAL_001PCT
+        sims = z2_null(n_obs, level, h0_dof=h0_dof, n_sim=n_sim, seed=seed)
+        pv_z2 = float((np.searchsorted(sims, z2, side="right") + 1.0) / (sims.size + 1.0))
+        rej5, crit5 = _z2_decision(z2, sims, 0.05)
+        rej001, crit001 = _z2_decision(z2, sims, 0.0001)
+    note = _disagreement(n_obs, n_exc, level, pv_pof, pv_ind, trans)
     return BacktestResult(
         level=level,
         n_obs=n_obs,
@@ -228,6 +299,9 @@ def backtest_var(
         es_z2_pvalue=pv_z2,
         es_z2_reject_5pct=rej5,
         es_z2_reject_001pct=rej001,
+        es_z2_critical_5pct=crit5,
+        es_z2_critical_001pct=crit001,
+        notes=(note,) if note else (),
     )
 
 
@@ -250,9 +324,8 @@ def rolling_var_forecasts(
     """
     from astra.risk.var import _DISTS, METHODS, var
 
-    e = _as_exposures(exposures)
-    r, index, _ = _as_returns(returns, e.size)
-    level = _check_level(level)
+    e, r, index, _ = align_book(exposures, returns)
+    level = check_level(level)
     if method not in METHODS:
         raise InputError(f"unknown VaR method {method!r}; use one of {', '.join(METHODS)}")
     if int(window) != window or not 2 <= window < r.shape[0]:
@@ -262,8 +335,11 @@ def rolling_var_forecasts(
     dist = var_kwargs.get("dist", "normal")
     if method == "hist" and var_kwargs.keys() <= {"tickers"}:
         k = max(1, math.ceil(window * (1.0 - level) - 1e-9))
+        count = _tail_count(window, level)  # Acerbi–Tasche: ⌊count⌋ worst + the next by its fractional share
+        whole = math.floor(count)
         worst = np.sort(np.partition(past, k - 1, axis=1)[:, :k], axis=1)
-        fc_var, fc_es = -worst[:, k - 1], -worst.mean(axis=1)
+        total = worst[:, :whole].sum(axis=1) + ((count - whole) * worst[:, whole] if count > whole else 0.0)
+        fc_var, fc_es = -worst[:, k - 1], -total / count
     elif method == "param" and dist == "normal" and not var_kwargs.get("include_mean", False):
         sd = past.std(axis=1, ddof=1)
         z = stats.norm.ppf(level)

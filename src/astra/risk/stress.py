@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from astra.errors import InputError
-from astra.risk.scenarios import _as_exposures, _as_returns, _horizon_returns_history
+from astra.risk._checks import align_book, as_exposures, horizon_returns_history
 
 __all__ = ["EPISODES", "historical_episodes", "historical_worst_windows", "hypothetical_shocks", "stress_test"]
 
@@ -54,13 +54,12 @@ def historical_worst_windows(exposures, returns, windows=(1, 5, 10)) -> pd.DataF
     >>> round(float(historical_worst_windows([100.0], r, windows=(1, 2)).loc["worst_2d", "pnl"]), 2)
     -6.9
     """
-    e = _as_exposures(exposures)
-    r, index, _ = _as_returns(returns, e.size)
+    e, r, index, _ = align_book(exposures, returns)
     rows = []
     for w in windows:
         if int(w) != w or not 1 <= w <= r.shape[0]:
             raise InputError(f"window {w!r} must be an integer number of days in [1, {r.shape[0]}]")
-        pnl = _horizon_returns_history(r, int(w)) @ e
+        pnl = horizon_returns_history(r, int(w)) @ e
         i = int(np.argmin(pnl))
         start, end = (index[i], index[i + int(w) - 1]) if index is not None else (i, i + int(w) - 1)
         rows.append({"scenario": f"worst_{int(w)}d", "kind": "historical", "pnl": float(pnl[i]),
@@ -81,8 +80,7 @@ def historical_episodes(exposures, returns, episodes: dict | None = None) -> pd.
     episodes : dict, optional
         ``name → (start, end)`` ISO dates; default :data:`EPISODES`.
     """
-    e = _as_exposures(exposures)
-    r, index, _ = _as_returns(returns, e.size)
+    e, r, index, _ = align_book(exposures, returns)
     rows = []
     if isinstance(index, pd.DatetimeIndex):
         for name, (lo, hi) in (EPISODES if episodes is None else episodes).items():
@@ -122,13 +120,13 @@ def hypothetical_shocks(
     >>> df["pnl"].round(2).tolist()
     [0.0, -10.0, -5.0, -15.0]
     """
-    e = _as_exposures(exposures)
+    e = as_exposures(exposures)
     if betas is not None:
         beta = np.asarray(betas, dtype=float)
         if beta.shape != e.shape:
             raise InputError(f"betas have shape {beta.shape}, exposures {e.shape}")
     elif returns is not None:
-        r, _, _ = _as_returns(returns, e.size)
+        e, r, _, _ = align_book(exposures, returns)
         m = r.mean(axis=1) if market is None else np.asarray(market, dtype=float).ravel()
         if m.size != r.shape[0] or not np.all(np.isfinite(m)):
             raise InputError(f"market series must have {r.shape[0]} finite rows aligned with returns, got {m.size}")

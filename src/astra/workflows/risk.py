@@ -30,6 +30,7 @@ __all__ = [
     "RiskVarReport",
     "StressReport",
     "book_history",
+    "parse_fraction",
     "reverse_stress",
     "risk_backtest",
     "risk_stress",
@@ -71,14 +72,37 @@ class BookHistory:
         }
 
 
+def parse_fraction(value, name: str) -> float | None:
+    """``0.5%`` or ``0.005`` as a decimal (``None`` stays ``None``); an ``InputError`` naming ``name`` otherwise."""
+    if value is None or isinstance(value, int | float):
+        return value
+    text = str(value).strip()
+    try:
+        return float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    except ValueError:
+        raise InputError(f"{name} {text!r}: give a fraction (0.005) or a percentage (0.5%)") from None
+
+
 def var_options(method: str = "hist", *, dist: str = "normal", horizon: int = 1, level: float = 0.99,
                 scenarios: int = 100_000, seed: int | None = None, scaling: str | None = None,
                 vol_model: str = "ewma", paths: str = "compound", cov: str = "sample", factors: int = 8,
-                antithetic: bool = False) -> dict[str, Any]:  # fmt: skip
-    """The engine options of one VaR request (only those its method uses), as every interface passes them."""
+                antithetic: bool = False, variance_reduction: str = "auto", target_se=None,
+                max_scenarios: int | None = None, components: bool = True) -> dict[str, Any]:  # fmt: skip
+    """The engine options of one VaR request (only those its method uses), as every interface passes them.
+
+    ``target_se`` may be text (``"0.5%"``): the relative standard error of VaR to stop at.
+    """
     options: dict[str, Any] = {"method": method, "dist": dist, "horizon": horizon, "level": level, "scaling": scaling}
+    if not components:
+        options["components"] = False
     if method in ("mc", "fhs"):
         options.update(scenarios=scenarios, seed=seed)
+        if variance_reduction != "auto":
+            options["variance_reduction"] = variance_reduction
+        if target_se is not None:
+            options["target_se"] = parse_fraction(target_se, "target_se")
+        if max_scenarios is not None:
+            options["max_scenarios"] = max_scenarios
     if method == "fhs":
         options["vol_model"] = vol_model
     if paths != "compound":
@@ -148,10 +172,23 @@ class RiskVarReport:
 
 
 def risk_var(book: BookInput, *, source="sample", start=None, end=None, window=None, equity=None, offline=False,
-             out=None, force=False, **options) -> RiskVarReport:  # fmt: skip
-    """VaR/ES of ``book`` marked on ``end``'s close (``options`` go to :func:`astra.risk.var`)."""
+             out=None, force=False, cluster=None, chunk: int | None = None, **options) -> RiskVarReport:  # fmt: skip
+    """VaR/ES of ``book`` marked on ``end``'s close (``options`` go to :func:`astra.risk.var`).
+
+    With ``cluster`` (``local`` or a scheduler address) the Monte-Carlo chunks run on Dask,
+    ``chunk`` scenarios a task: the same engine, streams and merge, so the same numbers as
+    in-process for a seed.
+    """
     history = book_history(book, source=source, start=start, end=end, window=window, equity=equity, offline=offline)
-    result = var(history.exposures, history.returns, tickers=list(history.book.tickers), **options)
+    run_on = {} if chunk is None else {"chunk": chunk}
+    if cluster is not None:
+        from astra.parallel import runner
+
+        with runner(cluster) as run:
+            result = var(history.exposures, history.returns, tickers=list(history.book.tickers), runner=run,
+                         **run_on, **options)  # fmt: skip
+    else:
+        result = var(history.exposures, history.returns, tickers=list(history.book.tickers), **run_on, **options)
     report = RiskVarReport(history, result)
     files = write_exports(out, report.exports(), force=force, job="risk-var")
     return replace(report, files=files) if files else report

@@ -2,15 +2,16 @@
 
 Each runs through :func:`astra.parallel.runner`, in-process or on Dask, with the same
 results: books are independent; scan blocks are concatenated in pair order before the
-Benjamini–Hochberg step (applied once, globally); Monte-Carlo chunks draw from spawned
-seed sequences and their tails are merged exactly (the k worst losses of all scenarios
-are the k worst of the chunks' k worst).
+Benjamini–Hochberg step (applied once, globally); Monte-Carlo VaR is the risk engine's own
+run (:func:`astra.risk.var`, ``method="mc"``) with its chunks as Dask tasks: the same chunk
+function, the same spawned streams and the same fixed-order merge of the tails, so a seed
+gives the same VaR and ES bit for bit in process, with threads and on a cluster.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from astra.errors import DataUnavailable, InputError
-from astra.parallel import Runner, pair_blocks, safely, scenario_chunks
+from astra.parallel import Runner, pair_blocks, safely
 from astra.workflows.common import expand_paths, write_exports
 
 __all__ = ["ManyBooks", "MonteCarloTail", "funding_many", "mc_var_chunked", "risk_var_many", "scan_blocks"]
@@ -151,7 +152,11 @@ def scan_blocks(prices: pd.DataFrame, run: Runner, *, trend: str = "c", maxlag: 
 
 @dataclass(frozen=True)
 class MonteCarloTail:
-    """VaR/ES from chunked simulation, merged exactly from each chunk's worst losses."""
+    """Monte-Carlo VaR/ES (USD losses) of a run whose chunks went to a runner, with errors and the design used.
+
+    ``chunks`` counts the engine's chunks (their size depends on the model, not on the
+    runner), ``tasks`` the groups of consecutive chunks sent to the workers (0 in process).
+    """
 
     var: float
     es: float
@@ -161,50 +166,40 @@ class MonteCarloTail:
     tail_size: int
     elapsed_s: float
     workers: int
+    mc_std_error: dict = field(default_factory=dict)
+    ci95: dict = field(default_factory=dict)
+    variance_reduction: dict | None = None
+    converged: bool | None = None
+    tasks: int = 0
+    notes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        out = dict(self.__dict__)
+        out["ci95"] = {key: list(val) for key, val in self.ci95.items()}
+        out["notes"] = list(self.notes)
+        return out
 
 
-def _chunk_tail(task: tuple[int, np.random.SeedSequence], *, model, exposures, horizon: int, keep: int) -> np.ndarray:
-    from astra.risk.scenarios import iter_pnl_chunks
+def mc_var_chunked(exposures, returns, run: Runner, *, scenarios: int = 100_000, level: float = 0.99, horizon: int = 1,
+                   dist: str = "normal", seed=None, chunk: int = 2_000_000, **options) -> MonteCarloTail:  # fmt: skip
+    """Monte-Carlo VaR/ES at any scenario count with the chunks on ``run``: :func:`astra.risk.var` (``mc``) itself.
 
-    size, seed = task
-    worst = np.empty(0)
-    for pnl in iter_pnl_chunks(model, exposures, size, horizon=horizon, seed=seed):
-        losses = np.concatenate([worst, -pnl])
-        worst = losses if losses.size <= keep else np.partition(losses, losses.size - keep)[-keep:]
-    return np.sort(worst)[::-1]
-
-
-def mc_var_chunked(exposures, returns, run: Runner, *, scenarios: int, level: float = 0.99, horizon: int = 1,
-                   dist: str = "normal", seed=None, chunk: int = 2_000_000) -> MonteCarloTail:  # fmt: skip
-    """Monte-Carlo VaR/ES at any scenario count: chunks on workers, exact merge of the tails.
-
-    With ``k = ⌈S(1−α)⌉``, VaR is the k-th largest loss and ES the mean of the k largest;
-    each chunk returns its own k largest, which contain the global k largest.
+    ``chunk`` is the number of scenarios per task (rounded to whole chunks of the engine);
+    ``options`` are :func:`astra.risk.var`'s (``variance_reduction``, ``target_se``,
+    ``max_scenarios``, ``paths``, ``covariance``, …). Euler components are not computed.
     """
-    from astra.risk.scenarios import normal_model, t_model
+    from astra.risk import var
+    from astra.risk.tails import tail_rank
 
-    if not 0.5 < level < 1:
-        raise InputError(f"--level {level!r} must be between 0.5 and 1")
-    if scenarios < 1_000:
-        raise InputError(f"--scenarios {scenarios}: at least 1,000 for a usable tail")
-    from astra.risk.attribution import tail_rank
-
-    keep = tail_rank(int(scenarios), level)  # ⌈S(1−α)⌉, the engine's own rank (robust to 1 − 0.99 ≠ 0.01)
-    if keep * 8 > 4 * 2**30:
-        raise InputError(f"{scenarios:,} scenarios keep {keep:,} tail losses; more than 4 GiB")
-    model = {"normal": normal_model, "t": t_model}.get(dist)
-    if model is None:
-        raise InputError(f"--dist {dist!r}: chunked Monte Carlo supports normal and t")
-    fitted = model(returns)
     started = time.perf_counter()
-    tasks = scenario_chunks(int(scenarios), int(chunk), seed)
-    tails = run.map(_bind(_chunk_tail, {"horizon": int(horizon), "keep": keep}), tasks, model=fitted,
-                    exposures=np.asarray(exposures, float))  # fmt: skip
-    merged = np.concatenate(tails)
-    worst = np.sort(np.partition(merged, merged.size - keep)[-keep:])[::-1]
-    return MonteCarloTail(var=float(worst[-1]), es=float(worst.mean()), level=level, scenarios=int(scenarios),
-                          chunks=len(tasks), tail_size=keep, elapsed_s=time.perf_counter() - started,
-                          workers=run.workers)  # fmt: skip
+    result = var(exposures, returns, method="mc", scenarios=scenarios, level=level, horizon=horizon, dist=dist,
+                 seed=seed, runner=run, chunk=chunk, components=False, **options)  # fmt: skip
+    chunks = int(result.params["chunks"])
+    size = max(1, -(-result.scenarios // max(chunks, 1)))  # the engine's chunk size
+    per_task = max(1, round(int(chunk) / size))
+    return MonteCarloTail(var=result.var, es=result.es, level=result.level, scenarios=result.scenarios, chunks=chunks,
+                          tail_size=tail_rank(max(result.scenarios, 1), result.level),
+                          elapsed_s=time.perf_counter() - started, workers=run.workers,
+                          mc_std_error=result.mc_std_error, ci95=result.ci95,
+                          variance_reduction=result.variance_reduction, converged=result.converged,
+                          tasks=-(-chunks // per_task) if run.distributed else 0, notes=result.notes)  # fmt: skip

@@ -31,7 +31,12 @@ paths = m2.selectbox(
     key="risk-paths",
     help="compound: daily simple returns compounded; lognormal: one draw of the horizon's log return",
 )
-antithetic = m3.checkbox("Antithetic pairs (mc)", key="risk-anti", help="(z, −z) pairs: half the draws")
+reduction = m3.selectbox(
+    "MC variance reduction",
+    ["auto", "none", "antithetic", "control", "importance", "importance+control", "importance+antithetic+control"],
+    key="risk-vr",
+    help="auto: a pilot run picks the design with the least VaR variance per unit of work (the CLI's default)",
+)
 inputs = {"source": price_source(), "start": start or None, "equity": st.session_state.get("book_equity")}
 book = book_input()
 
@@ -47,7 +52,7 @@ if history is not None:
                               cov=cov if method in ("param", "mc") else "sample",
                               factors=min(3, len(history.book.tickers) - 1) or 1,
                               paths=paths if method == "mc" else "compound",
-                              antithetic=antithetic and method == "mc")  # fmt: skip
+                              variance_reduction=reduction if method == "mc" else "auto")  # fmt: skip
         report = attempt(lambda options=options: risk_var(book, **inputs, **options))
         progress.progress((i + 1) / max(len(methods), 1), text=f"VaR: {VAR_METHODS.get(method, method)} done")
         if report is not None:
