@@ -16,7 +16,7 @@ import math
 import socket
 import struct
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -243,6 +243,3 @@ def scenario_chunks(scenarios: int, chunk: int, seed) -> list[tuple[int, np.rand
     sizes = [chunk] * (count - 1) + [scenarios - chunk * (count - 1)]
     return list(zip(sizes, children, strict=True))
 
-
-def flatten(parts: Iterable[Sequence[Any]]) -> list[Any]:
-    return [x for part in parts for x in part]

@@ -102,6 +102,15 @@ CASES = [
         "either",
     ),
     ("percent-looking level", ["risk", "var", B, "--level", "99"], 2, "--level"),
+    ("negative seed", ["risk", "var", B, "--method", "mc", "--seed", "-1"], 2, "--seed -1"),
+    (
+        "10^10 scenarios in one process",
+        ["risk", "var", B, "--method", "mc", "--scenarios", "10000000000"],
+        2,
+        "--scenarios",
+    ),
+    ("a standard-error target of zero", ["risk", "var", B, "--method", "mc", "--target-se", "0"], 2, "--target-se"),
+    ("a target that is not a number", ["risk", "var", B, "--method", "mc", "--target-se", "half"], 2, "--target-se"),
 ]
 
 

@@ -128,11 +128,13 @@ def risk_var_cmd(
     """
     from astra.workflows.risk import var_options
 
-    options = var_options(method, dist=dist, horizon=horizon, level=level, scenarios=scenarios, seed=seed,
-                          scaling=scaling, vol_model=vol_model, paths=paths, cov=cov, factors=factors,
-                          antithetic=antithetic, variance_reduction=variance_reduction, target_se=target_se,
-                          max_scenarios=max_scenarios if target_se is not None else None,
-                          components=components)  # fmt: skip
+    def options() -> dict:  # built inside the job, so a bad value is one error line like any other
+        return var_options(method, dist=dist, horizon=horizon, level=level, scenarios=scenarios, seed=seed,
+                           scaling=scaling, vol_model=vol_model, paths=paths, cov=cov, factors=factors,
+                           antithetic=antithetic, variance_reduction=variance_reduction, target_se=target_se,
+                           max_scenarios=max_scenarios if target_se is not None else None,
+                           components=components)  # fmt: skip
+
     history_options = {"source": source, "start": start, "end": end, "window": window, "equity": equity,
                        "offline": offline}  # fmt: skip
     many_books = len(books) > 1 or any(ch in books[0] for ch in "*?[")
@@ -143,14 +145,15 @@ def risk_var_cmd(
             from astra.workflows import scale
 
             with runner(cluster) as pool:
-                return scale.risk_var_many(books, pool, out=out, force=force, **history_options, **options)
+                return scale.risk_var_many(books, pool, out=out, force=force, **history_options, **options())
 
         run(many, render_many, as_json)
         return
 
     from astra.workflows.risk import risk_var
 
-    run(lambda: risk_var(books[0], out=out, force=force, cluster=cluster, chunk=chunk, **history_options, **options),
+    run(lambda: risk_var(books[0], out=out, force=force, cluster=cluster, chunk=chunk, **history_options,
+                         **options()),
         _render_var, as_json)  # fmt: skip
 
 
