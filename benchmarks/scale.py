@@ -77,10 +77,12 @@ def main() -> None:
     cases = [
         {"name": "carry + margin of 1,000 books (40 names each)", "size": "1000 books", "ours_s": books_dask,
          "baseline": "same workflow in-process", "baseline_s": books_here, "ratio": books_here / books_dask,
-         "target_ratio": 1.0, "ok": True, "per_book_ms_in_process": per_book * 1e3},
+         "target_ratio": 1.0, "ok": books_here / books_dask >= 1.0, "per_book_ms_in_process": per_book * 1e3},
         {"name": "pair scan, 500 names x 750 days", "size": f"{pairs} pairs", "ours_s": scan_dask,
          "baseline": "same scan in-process (numba, 2 threads)", "baseline_s": scan_here,
-         "ratio": scan_here / scan_dask, "target_ratio": 1.0, "ok": True, "per_pair_us_in_process": per_pair * 1e6},
+         # no target: on one 2-core machine the workers share the cores numba's own threads already use, so
+         # the figure is the cluster's overhead; the per-pair cost projects what more machines buy
+         "ratio": scan_here / scan_dask, "target_ratio": None, "ok": None, "per_pair_us_in_process": per_pair * 1e6},
     ]  # fmt: skip
     projection = {
         f"{workers}_workers": {
