@@ -14,6 +14,7 @@ with a new value without recompiling, and the numpy check reads the parameter's 
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 import cvxpy as cp
@@ -48,7 +49,7 @@ class Decision:
     variance: cp.Expression
 
 
-class Limit:
+class Limit(ABC):
     """One limit on the weights. Subclasses define the three encodings side by side."""
 
     name: str
@@ -61,13 +62,13 @@ class Limit:
         """Upper bounds on the long part ``u`` and the short part ``v`` (``inf``: none)."""
         return np.full(n, np.inf), np.full(n, np.inf)
 
+    @abstractmethod
     def violation(self, w: np.ndarray) -> float:
         """How far ``w`` breaks the limit (0 when it holds), in the limit's units."""
-        raise NotImplementedError
 
+    @abstractmethod
     def binding(self, w: np.ndarray, tol: float) -> str | None:
         """The label to report when the limit is active at ``w`` (within ``tol``), else None."""
-        raise NotImplementedError
 
 
 def _outside(value: float, lo: float, hi: float) -> float:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import threading
 import warnings
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 import numpy as np
@@ -111,7 +112,7 @@ class Draw:
         return total
 
 
-class ScenarioModel:
+class ScenarioModel(ABC):
     """Base of the scenario models; see the module notes. ``n_names`` columns per scenario."""
 
     n_names: int
@@ -131,12 +132,14 @@ class ScenarioModel:
         """Cost of a scenario drawn as half an antithetic pair, relative to an independent one."""
         return 1.0
 
+    @abstractmethod
     def _bytes_per_scenario(self, horizon: int, antithetic: bool) -> int:
-        raise NotImplementedError
+        """Memory one scenario of a chunk needs (sizes the chunks)."""
 
+    @abstractmethod
     def simulate(self, rng, size: int, horizon: int, terms: LinearTerms | None, theta: float = 0.0,
                  antithetic: bool = False) -> Draw:  # fmt: skip
-        raise NotImplementedError
+        """Draw ``size`` scenarios of ``horizon`` days from ``rng`` (shifted by ``theta`` along the loss direction)."""
 
 
 # --------------------------------------------------------------------------- Gaussian factor models
