@@ -106,3 +106,27 @@ def test_demo_unwritable_output_is_exit_2_and_writes_nothing(tmp_path):
     blocker.write_text("x")
     res = invoke("demo", "--out", str(blocker / "sub"))
     assert res.exit_code == 2 and "not writable" in res.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("funding", "examples/book.toml", "--date", "2022-12-23"),
+        ("book", "show", "examples/book.toml"),
+        ("risk", "var", "examples/book.toml", "--method", "param"),
+        ("risk", "stress", "examples/book.toml"),
+        ("statarb", "scan", "--universe", "AAPL,MSFT,JPM,BAC,XOM", "--all"),
+        ("optimize", "--universe", "AAPL,MSFT,JPM", "--problem", "minvar"),
+        ("data", "show", "AAPL", "MSFT", "JPM", "BAC", "XOM", "CVX", "KO", "--start", "2022-12-01"),
+    ],
+)
+def test_terminal_tables_fit_80_columns(args):
+    # a terminal of 80 columns (COLUMNS is what rich reads when stdout is not a terminal)
+    from pathlib import Path
+
+    root = Path(__file__).parents[1]
+    res = runner.invoke(app, [str(root / a) if a.startswith("examples/") else a for a in args], env={"COLUMNS": "80"})
+    assert res.exit_code == 0, res.stderr
+    table_lines = [ln for ln in res.stdout.splitlines() if ln[:1] in "┏┃┡│└"]
+    assert table_lines and max(len(ln) for ln in table_lines) <= 80
+    assert "{" not in res.stdout and "dtype" not in res.stdout  # never a raw dict or a pandas repr

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -85,7 +86,7 @@ def _many(fn, paths, run: Runner, sums: list[str], out, *, force: bool = False, 
     """
     paths = expand_paths(paths)
     started = time.perf_counter()
-    results = run.map(safely(_bind(fn, kwargs)), [str(p) for p in paths])
+    results = run.map(safely(partial(fn, **kwargs)), [str(p) for p in paths])  # a partial pickles to Dask
     rows = []
     for path, result in zip(paths, results, strict=True):
         if result["status"] == "ok":
@@ -105,16 +106,6 @@ def _many(fn, paths, run: Runner, sums: list[str], out, *, force: bool = False, 
     totals.loc["all"] = totals.sum()
     files = write_exports(out, {"books.parquet": table, "totals.parquet": totals}, force=force, job=job)
     return ManyBooks(table, totals, time.perf_counter() - started, run.workers, files)
-
-
-class _bind:
-    """A picklable partial (Dask ships functions to workers)."""
-
-    def __init__(self, fn, kwargs):
-        self.fn, self.kwargs = fn, kwargs
-
-    def __call__(self, item, **shared):
-        return self.fn(item, **self.kwargs, **shared)
 
 
 def funding_many(paths, run: Runner, *, out=None, force: bool = False, **options) -> ManyBooks:
