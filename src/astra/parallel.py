@@ -242,4 +242,3 @@ def scenario_chunks(scenarios: int, chunk: int, seed) -> list[tuple[int, np.rand
     children = [chunk_seed(root, j) for j in range(count)]
     sizes = [chunk] * (count - 1) + [scenarios - chunk * (count - 1)]
     return list(zip(sizes, children, strict=True))
-
