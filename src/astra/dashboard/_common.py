@@ -44,7 +44,7 @@ _TICKER = re.compile(r"^[A-Z0-9][A-Z0-9.\-=^]{0,19}$")
 SAMPLE_BOOK_TEXT = (Path(__file__).parents[1] / "examples" / "book.toml").read_text(encoding="utf-8")
 _SAMPLE = BookText(SAMPLE_BOOK_TEXT, "toml", "sample-client")
 _SAMPLE_NAME = "sample-client"
-# a book typed or uploaded is read from a scratch copy (astra-book-XXXX/<name>.toml): its folder is noise
+# a book typed or uploaded is read from a scratch copy (astra-book-<random>/<name>.toml): its folder is noise
 _SCRATCH_BOOK = re.compile(r"(?:[A-Za-z]:)?[\\/][^\s'\"(),]*?astra-book-[^\\/\s]+[\\/]")
 _OLD_UPLOAD = re.compile(r"(?:(?:csv|parquet):)?(?:[A-Za-z]:)?[\\/][^\s'\"(),]*?astra-uploads-[^\s'\"(),]+")
 # workflows name their parameters (astra.errors.rename_parameters); a page names its own controls instead
