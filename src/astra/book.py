@@ -331,23 +331,34 @@ class Book:
 
 
 # ---------------------------------------------------------------------- files
-def data_price_loader(source: str = "sample", as_of=None, *, offline: bool = False, **kw) -> PriceLoader:
-    """A loader marking names at their latest close (on or before ``as_of``) from the data layer."""
+def data_price_loader(
+    source: str = "sample", as_of=None, *, offline: bool = False, closes: list | None = None, **kw
+) -> PriceLoader:
+    """A loader marking names at their latest close (on or before ``as_of``) from the data layer.
+
+    The description says which closes it used (and, when one is not ``as_of``'s own, that it
+    is the last on or before it); ``closes``, when given, receives ``(ticker, date)`` of each.
+    """
+    day = None if as_of is None else pd.Timestamp(as_of).normalize()
 
     def load(tickers: list[str]) -> tuple[dict[str, float], str]:
         from astra.data import load_prices
 
         data = load_prices(tickers, source, None, as_of, offline=offline, **kw)
-        marks, days = {}, set()
+        marks, used = {}, []
         for ticker in tickers:
             column = data.prices[ticker].dropna()
             if column.empty:
                 from astra.errors import DataUnavailable
 
-                raise DataUnavailable(f"no close for {ticker} in {source} up to {as_of or 'today'}")
+                raise DataUnavailable(f"no close of {ticker} in {source} up to {as_of or 'today'}")
             marks[ticker] = float(column.iloc[-1])
-            days.add(column.index[-1].date().isoformat())
-        return marks, f"{data.meta.source} close of {', '.join(sorted(days))}"
+            used.append((ticker, column.index[-1]))
+        if closes is not None:
+            closes.extend(used)
+        dates = ", ".join(sorted({d.date().isoformat() for _, d in used}))
+        stale = f" (last on or before {day.date()})" if day is not None and any(d != day for _, d in used) else ""
+        return marks, f"{data.meta.source} close of {dates}{stale}"
 
     return load
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from astra.book import Book, load_book
+from astra.book import Book, data_price_loader, load_book
 from astra.data import load_prices
 from astra.errors import AstraError, DataUnavailable, InputError
 from astra.workflows.common import iso, parse_date
@@ -92,25 +92,10 @@ def open_book(
             raise InputError("equity: a built Book carries its own equity")
         return OpenBook(book, (), source, offline)
     day = parse_date(on, "date")
-    asked: list[str] = []
-    dates: list[pd.Timestamp] = []
-
-    def loader(tickers: list[str]) -> tuple[dict[str, float], str]:
-        data = load_prices(tickers, source, None, iso(day), offline=offline)
-        marks = {}
-        for ticker in tickers:
-            column = data.prices[ticker].dropna()
-            if column.empty:
-                raise DataUnavailable(f"no close of {ticker} in {source} up to {iso(day) or 'today'}")
-            marks[ticker] = float(column.iloc[-1])
-            dates.append(column.index[-1])
-        asked.extend(tickers)
-        used = ", ".join(sorted({d.date().isoformat() for d in dates}))
-        stale = f" (last on or before {iso(day)})" if day is not None and any(d != day for d in dates) else ""
-        return marks, f"{data.meta.source} close of {used}{stale}"
-
-    loaded = _read(book, equity=equity, loader=loader)
-    return OpenBook(loaded, tuple(asked), source, offline, max(dates) if dates else None)
+    closes: list[tuple[str, pd.Timestamp]] = []  # (ticker, date) of every close the loader used
+    loaded = _read(book, equity=equity, loader=data_price_loader(source, iso(day), offline=offline, closes=closes))
+    marked = tuple(ticker for ticker, _ in closes)
+    return OpenBook(loaded, marked, source, offline, max((d for _, d in closes), default=None))
 
 
 def marks_panel(opened: OpenBook, start: pd.Timestamp, end: pd.Timestamp) -> tuple[pd.DataFrame | None, str]:
